@@ -1,0 +1,71 @@
+"""create_app(settings): the one place that knows every area and wires the service together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from service.articles.controller import ArticleController, TagController
+from service.comments.controller import CommentController
+from service.db import create_engine, create_sessionmaker, provide_db_session
+from service.errors import EXCEPTION_HANDLERS
+from service.health import HealthController
+from service.logs import configure_logging
+from service.openapi import create_docs_assets_router, create_openapi_config
+from service.profiles.controller import ProfileController
+from service.ratelimit import FailedLoginLimiter
+from service.security import create_password_hasher
+from service.settings import Settings
+from service.users.controller import UserController
+from service.web import SecurityHeadersMiddleware
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = (settings or Settings.from_env()).validate()
+    configure_logging(settings)
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def dispose_engine(_: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    api = Router(
+        path="/api",
+        route_handlers=[UserController, ProfileController, ArticleController, CommentController, TagController],
+    )
+    return Litestar(
+        route_handlers=[api, HealthController, create_docs_assets_router()],
+        dependencies={"db_session": Provide(provide_db_session)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "sessionmaker": create_sessionmaker(engine),
+                "password_hasher": create_password_hasher(settings),
+                "login_limiter": FailedLoginLimiter(settings.login_max_failures, settings.login_failure_window_seconds),
+            }
+        ),
+        lifespan=[dispose_engine],
+        cors_config=CORSConfig(
+            allow_origins=list(settings.cors_allow_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        ),
+        middleware=[SecurityHeadersMiddleware()],
+        openapi_config=create_openapi_config(VERSION) if settings.docs_enabled else None,
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""The articles area: controller, service, repository and schemas."""

@@ -1,0 +1,150 @@
+"""HTTP routes of the articles area: /articles, the feed, favorites, and /tags."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, post, put
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.articles.repository import ArticleFilter
+from service.articles.schemas import (
+    ArticleListResponse,
+    ArticleResponse,
+    NewArticleRequest,
+    TagsResponse,
+    UpdateArticleRequest,
+)
+from service.articles.service import ArticleService
+from service.auth import provide_current_user, provide_viewer_id
+from service.models import User
+from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
+
+
+async def provide_article_service(db_session: AsyncSession) -> ArticleService:
+    return ArticleService(db_session)
+
+
+# The page size cap is a setting (MAX_PAGE_SIZE); 1000 is the hard ceiling the schema documents.
+Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (capped at MAX_PAGE_SIZE)")]
+Offset = Annotated[int, Parameter(ge=0, le=2_000_000_000, description="Articles to skip")]
+FilterValue = Annotated[str | None, Parameter(max_length=255)]
+
+current_user = {"current_user": Provide(provide_current_user)}
+viewer = {"viewer_id": Provide(provide_viewer_id)}
+
+
+class ArticleController(Controller):
+    path = "/articles"
+    tags = ["articles"]
+    dependencies = {"article_service": Provide(provide_article_service)}
+
+    @get(summary="List articles", dependencies=viewer, security=OPTIONAL_AUTH, responses=responses(401, 422))
+    async def list_articles(
+        self,
+        article_service: ArticleService,
+        viewer_id: int | None,
+        state: State,
+        tag: FilterValue = None,
+        author: FilterValue = None,
+        favorited: FilterValue = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> ArticleListResponse:
+        where = ArticleFilter(tag=tag, author=author, favorited_by=favorited)
+        page_size = min(limit, state.settings.max_page_size)
+        articles, count = await article_service.list_articles(where, viewer_id, page_size, offset)
+        return ArticleListResponse(articles, count)
+
+    @get("/feed", summary="Feed", dependencies=current_user, security=REQUIRED_AUTH, responses=responses(401, 422))
+    async def feed(
+        self, article_service: ArticleService, current_user: User, state: State, limit: Limit = 20, offset: Offset = 0
+    ) -> ArticleListResponse:
+        page_size = min(limit, state.settings.max_page_size)
+        articles, count = await article_service.list_articles(
+            ArticleFilter(feed_of=current_user.id), current_user.id, page_size, offset
+        )
+        return ArticleListResponse(articles, count)
+
+    @post(
+        summary="Create an article",
+        status_code=201,
+        dependencies=current_user,
+        security=REQUIRED_AUTH,
+        responses=responses(401, 413, 422),
+    )
+    async def create(
+        self, data: NewArticleRequest, current_user: User, article_service: ArticleService
+    ) -> ArticleResponse:
+        return ArticleResponse(await article_service.create(current_user, data.article))
+
+    @get(
+        "/{slug:str}",
+        summary="Get an article",
+        dependencies=viewer,
+        security=OPTIONAL_AUTH,
+        responses=responses(401, 404),
+    )
+    async def get_article(self, slug: str, viewer_id: int | None, article_service: ArticleService) -> ArticleResponse:
+        return ArticleResponse(await article_service.get(slug, viewer_id))
+
+    @put(
+        "/{slug:str}",
+        summary="Update an article",
+        dependencies=current_user,
+        security=REQUIRED_AUTH,
+        responses=responses(401, 403, 404, 413, 422),
+    )
+    async def update(
+        self, slug: str, data: UpdateArticleRequest, current_user: User, article_service: ArticleService
+    ) -> ArticleResponse:
+        return ArticleResponse(await article_service.update(current_user, slug, data.article))
+
+    @delete(
+        "/{slug:str}",
+        summary="Delete an article",
+        status_code=204,
+        dependencies=current_user,
+        security=REQUIRED_AUTH,
+        responses=responses(401, 403, 404),
+    )
+    async def delete_article(self, slug: str, current_user: User, article_service: ArticleService) -> None:
+        await article_service.delete(current_user, slug)
+
+    @post(
+        "/{slug:str}/favorite",
+        summary="Favorite an article",
+        status_code=200,
+        dependencies=current_user,
+        security=REQUIRED_AUTH,
+        responses=responses(401, 404),
+    )
+    async def favorite(self, slug: str, current_user: User, article_service: ArticleService) -> ArticleResponse:
+        return ArticleResponse(await article_service.favorite(current_user, slug))
+
+    @delete(
+        "/{slug:str}/favorite",
+        summary="Unfavorite an article",
+        status_code=200,
+        dependencies=current_user,
+        security=REQUIRED_AUTH,
+        responses=responses(401, 404),
+    )
+    async def unfavorite(self, slug: str, current_user: User, article_service: ArticleService) -> ArticleResponse:
+        return ArticleResponse(await article_service.unfavorite(current_user, slug))
+
+
+class TagController(Controller):
+    path = "/tags"
+    tags = ["tags"]
+
+    @get(
+        summary="List tags in use, most used first",
+        security=[],
+        dependencies={"article_service": Provide(provide_article_service)},
+    )
+    async def list_tags(self, article_service: ArticleService) -> TagsResponse:
+        return TagsResponse(await article_service.tags())

@@ -1,0 +1,73 @@
+"""Command line: `python -m service.cli migrate | serve | seed` (the Makefile's run, migrate and seed)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def migrate(database_url: str | None = None) -> None:
+    """alembic upgrade head on DATABASE_URL (or the given URL)."""
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    import uvicorn
+
+    settings = Settings.from_env()  # fail fast, before forking workers, on a bad setting
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        log_level=settings.log_level.lower(),
+        access_log=False,  # the service writes its own request log line
+        server_header=False,
+        timeout_graceful_shutdown=20,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m service.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply all migrations to DATABASE_URL")
+    serve_parser = commands.add_parser("serve", help="serve the API")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--workers", type=int, default=1)
+    serve_parser.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    commands.add_parser("seed", help="load a small demo data set")
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        migrate()
+    elif args.command == "serve":
+        serve(args.host, args.port, args.workers, args.reload)
+    elif args.command == "seed":
+        from service.seed import seed_demo
+
+        asyncio.run(seed_demo(Settings.from_env()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The comments area: controller, service, repository and schemas."""

@@ -1,0 +1,65 @@
+"""HTTP routes of the comments area: /articles/{slug}/comments."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth import provide_current_user, provide_viewer_id
+from service.comments.schemas import CommentListResponse, CommentResponse, NewCommentRequest
+from service.comments.service import CommentService
+from service.models import User
+from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
+
+
+async def provide_comment_service(db_session: AsyncSession) -> CommentService:
+    return CommentService(db_session)
+
+
+CommentId = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
+
+
+class CommentController(Controller):
+    path = "/articles/{slug:str}/comments"
+    tags = ["comments"]
+    dependencies = {"comment_service": Provide(provide_comment_service)}
+
+    @post(
+        summary="Comment on an article",
+        status_code=200,  # the spec says 200 here, not 201
+        dependencies={"current_user": Provide(provide_current_user)},
+        security=REQUIRED_AUTH,
+        responses=responses(401, 404, 413, 422),
+    )
+    async def add(
+        self, slug: str, data: NewCommentRequest, current_user: User, comment_service: CommentService
+    ) -> CommentResponse:
+        return CommentResponse(await comment_service.add(current_user, slug, data.comment))
+
+    @get(
+        summary="Comments of an article, oldest first",
+        dependencies={"viewer_id": Provide(provide_viewer_id)},
+        security=OPTIONAL_AUTH,
+        responses=responses(401, 404),
+    )
+    async def list_comments(
+        self, slug: str, viewer_id: int | None, comment_service: CommentService
+    ) -> CommentListResponse:
+        return CommentListResponse(await comment_service.list_comments(slug, viewer_id))
+
+    @delete(
+        "/{comment_id:int}",
+        summary="Delete a comment",
+        status_code=204,
+        dependencies={"current_user": Provide(provide_current_user)},
+        security=REQUIRED_AUTH,
+        responses=responses(401, 403, 404, 422),
+    )
+    async def delete_comment(
+        self, slug: str, comment_id: CommentId, current_user: User, comment_service: CommentService
+    ) -> None:
+        await comment_service.delete(current_user, slug, comment_id)

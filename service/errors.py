@@ -1,0 +1,178 @@
+"""Domain errors and the one mapping from any exception to an HTTP status and the spec's error body."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+log = structlog.get_logger("service.errors")
+
+ErrorBody = dict[str, dict[str, list[str]]]
+
+
+class DomainError(Exception):
+    """Base of the errors services raise; each knows its status and the field it is about."""
+
+    status_code = HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field} {message}")
+        self.field = field
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    status_code = HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class NotAuthenticated(DomainError):
+    status_code = HTTP_401_UNAUTHORIZED
+
+
+class Forbidden(DomainError):
+    status_code = HTTP_403_FORBIDDEN
+
+
+class NotFound(DomainError):
+    status_code = HTTP_404_NOT_FOUND
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field, "not found")
+
+
+class TooManyAttempts(DomainError):
+    status_code = HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("body", "too many failed attempts, try again later")
+        self.retry_after_seconds = retry_after_seconds
+
+
+def error_body(field: str, *messages: str) -> ErrorBody:
+    return {"errors": {field: list(messages)}}
+
+
+def _respond(status: int, body: ErrorBody, headers: Mapping[str, str] | None = None) -> Response[ErrorBody]:
+    return Response(body, status_code=status, headers=dict(headers or {}))
+
+
+def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[ErrorBody]:
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, TooManyAttempts) else {}
+    if isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Token"
+    return _respond(exc.status_code, error_body(exc.field, exc.message), headers)
+
+
+def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorBody]:
+    """Litestar's decode and parameter errors become the spec's 422 body, keyed by field name."""
+    errors: dict[str, list[str]] = {}
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        field, message = _describe(item)
+        errors.setdefault(field, []).append(message)
+    if not errors:
+        errors["body"] = [_lower_first(str(exc.detail)) or "is invalid"]
+    return _respond(HTTP_422_UNPROCESSABLE_ENTITY, {"errors": errors})
+
+
+def _describe(item: object) -> tuple[str, str]:
+    """{"key": "user.email", "message": "Expected `str`, got `int`"} -> ("email", "expected `str`, got `int`")."""
+    if not isinstance(item, dict):
+        return "body", str(item)
+    message = str(item.get("message") or "is invalid")
+    names = [part for part in re.split(r"[.\[\]]", str(item.get("key") or "")) if part and not part.isdigit()]
+    missing = re.match(r"Object missing required field `(\w+)`", message)
+    if missing:  # the key names the parent object; the message names the field
+        return missing.group(1), "can't be blank"
+    field = names[-1] if names else "body"
+    if message.startswith("Expected `str` of length >= 1"):
+        return field, "can't be blank"
+    if "matching regex" in message:
+        return field, "can't be blank or contain characters that are not allowed"
+    return field, _lower_first(message)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+# uq_users_email -> email; constraint names come from the naming convention in db.py.
+_CONSTRAINT_FIELD = {
+    "uq_users_email": ("email", "has already been taken"),
+    "uq_users_username": ("username", "has already been taken"),
+    "uq_articles_slug": ("title", "must be unique"),
+}
+
+
+def handle_integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[ErrorBody]:
+    """A constraint the database enforced (often a race two requests lost) is the client's 422."""
+    text = str(exc.orig)
+    for constraint, (field, message) in _CONSTRAINT_FIELD.items():
+        column = constraint.removeprefix("uq_").replace("_", ".", 1)  # sqlite says "users.email"
+        if constraint in text or column in text:
+            return _respond(HTTP_422_UNPROCESSABLE_ENTITY, error_body(field, message))
+    log.warning("integrity_error", error=text.splitlines()[0] if text else type(exc.orig).__name__)
+    return _respond(HTTP_422_UNPROCESSABLE_ENTITY, error_body("body", "conflicts with existing data"))
+
+
+def handle_database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    log.error("database_unavailable", error_type=type(exc).__name__, error=str(exc).splitlines()[0][:200])
+    return _respond(
+        HTTP_503_SERVICE_UNAVAILABLE, error_body("database", "is unavailable, try again shortly"), {"Retry-After": "5"}
+    )
+
+
+def handle_dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[ErrorBody]:
+    """Errors from a lost or slow database are 503; anything else from the driver is a bug (500)."""
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError) or _is_timeout(exc):
+        return handle_database_unavailable(request, exc)
+    return handle_unexpected_error(request, exc)
+
+
+def _is_timeout(exc: DBAPIError) -> bool:
+    name = type(exc.orig).__name__ if exc.orig is not None else ""
+    return name in ("QueryCanceledError", "QueryCanceled", "TimeoutError", "CannotConnectNowError")
+
+
+def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+    detail = _lower_first(str(exc.detail)) if exc.detail else "request failed"
+    if exc.status_code == HTTP_400_BAD_REQUEST:
+        # Litestar says 400 for a body that is not JSON; the spec's clients expect 422 for any bad input.
+        return _respond(HTTP_422_UNPROCESSABLE_ENTITY, error_body("body", f"is not valid JSON: {detail}"))
+    return _respond(exc.status_code, error_body("body", detail), exc.headers)
+
+
+def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    log.exception("unhandled_error", method=request.method, path=request.url.path, exc_info=exc)
+    return _respond(HTTP_500_INTERNAL_SERVER_ERROR, error_body("body", "internal server error"))
+
+
+ExceptionHandler = Callable[[Request[Any, Any, Any], Any], Response[ErrorBody]]
+
+EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {
+    DomainError: handle_domain_error,
+    ValidationException: handle_validation_error,
+    IntegrityError: handle_integrity_error,
+    DBAPIError: handle_dbapi_error,
+    PoolTimeoutError: handle_database_unavailable,
+    ConnectionError: handle_database_unavailable,
+    OSError: handle_database_unavailable,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected_error,
+}

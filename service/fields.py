@@ -1,0 +1,74 @@
+"""Constrained field types shared by the request schemas: every length limit lives here.
+
+The patterns are linear-time on purpose (no nested quantifiers), since request bodies are hostile
+input: a pattern like `^[^\\x00]*\\S[^\\x00]*$` backtracks quadratically on a long run of spaces.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from msgspec import Meta
+
+from service import models
+
+# Text that is not blank and has no NUL (PostgreSQL cannot store NUL in text).
+_NOT_BLANK = r"^\s*[^\s\x00][^\x00]*$"
+_NO_NUL = r"^[^\x00]*$"
+
+Username = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=models.USERNAME_MAX,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+        description="Letters, digits, underscore, dot and hyphen.",
+        examples=["jake_1"],
+    ),
+]
+Email = Annotated[
+    str,
+    Meta(
+        min_length=3,
+        max_length=models.EMAIL_MAX,
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$",
+        examples=["jake@example.com"],
+    ),
+]
+Password = Annotated[str, Meta(min_length=8, max_length=256, examples=["correct horse battery"])]
+LoginPassword = Annotated[str, Meta(min_length=1, max_length=256)]
+LoginEmail = Annotated[str, Meta(min_length=1, max_length=models.EMAIL_MAX)]
+Bio = Annotated[str, Meta(max_length=models.BIO_MAX, pattern=_NO_NUL)]
+ImageUrl = Annotated[str, Meta(max_length=models.IMAGE_MAX, pattern=_NO_NUL)]
+Title = Annotated[str, Meta(min_length=1, max_length=models.TITLE_MAX, pattern=_NOT_BLANK)]
+Description = Annotated[str, Meta(min_length=1, max_length=models.DESCRIPTION_MAX, pattern=_NOT_BLANK)]
+Body = Annotated[str, Meta(min_length=1, max_length=models.BODY_MAX, pattern=_NOT_BLANK)]
+CommentBody = Annotated[str, Meta(min_length=1, max_length=models.COMMENT_MAX, pattern=_NOT_BLANK)]
+# Tags: no control characters and no surrounding spaces, so they read the same in a URL query.
+TagName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=models.TAG_MAX,
+        pattern=r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$",
+        examples=["dragons"],
+    ),
+]
+TagList = Annotated[list[TagName], Meta(max_length=models.TAGS_PER_ARTICLE_MAX)]
+
+Timestamp = Annotated[
+    str,
+    Meta(
+        description="ISO-8601 UTC with milliseconds",
+        examples=["2024-01-01T00:00:00.000Z"],
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+
+
+def format_timestamp(value: datetime) -> str:
+    """UTC with exactly three fractional digits and a `Z` (spec quirk Q1); `isoformat()` drops a
+    zero fraction and msgspec writes no zone for naive values, so neither is used."""
+    utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -1,0 +1,88 @@
+"""OpenAPI: the schema at /schema, an offline Swagger UI, auth schemes and documented error responses."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+from msgspec import Struct
+
+DOCS_ASSETS_PATH = "/schema-assets"
+
+REQUIRED_AUTH: list[dict[str, list[str]]] = [{"Token": []}]
+OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, {"Token": []}]
+
+
+class GenericErrorModel(Struct):
+    """The spec's error body: field name -> messages; `body` for errors not tied to one field."""
+
+    errors: dict[str, list[str]]
+
+
+_DESCRIPTIONS = {
+    401: "Missing, malformed or expired token, or wrong credentials",
+    403: "Authenticated, but not the author",
+    404: "No such resource",
+    413: "Request body larger than the configured cap",
+    422: "Invalid input; `errors` is keyed by field",
+    429: "Too many failed attempts; see Retry-After",
+}
+
+
+def responses(*status_codes: int) -> dict[int, ResponseSpec]:
+    """The error responses an operation documents, all with the spec's error body."""
+    return {
+        code: ResponseSpec(data_container=GenericErrorModel, description=_DESCRIPTIONS[code], generate_examples=False)
+        for code in status_codes
+    }
+
+
+def swagger_assets_dir() -> Path:
+    return Path(str(files("swagger_ui") / "static"))
+
+
+def create_docs_assets_router() -> Router:
+    """Swagger UI's files from the swagger-ui-py package, so the docs work with no network."""
+    return create_static_files_router(
+        path=DOCS_ASSETS_PATH, directories=[swagger_assets_dir()], include_in_schema=False, name="docs-assets"
+    )
+
+
+def create_openapi_config(version: str) -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Conduit API",
+        version=version,
+        description=(
+            "The RealWorld Conduit API. Authenticate with `Authorization: Token <jwt>` "
+            "(the `token` field of any user response)."
+        ),
+        path="/schema",
+        servers=[Server(url="/", description="this server")],
+        tags=[Tag(name=name) for name in ("users", "profiles", "articles", "comments", "tags", "health")],
+        components=Components(
+            security_schemes={
+                "Token": SecurityScheme(
+                    type="apiKey",
+                    name="Authorization",
+                    security_scheme_in="header",
+                    description="`Token <jwt>` (the word Token, one space, the JWT; `Bearer` also accepted)",
+                )
+            }
+        ),
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url=f"{DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
+                css_url=f"{DOCS_ASSETS_PATH}/swagger-ui.css",
+                standalone_preset_js_url=f"{DOCS_ASSETS_PATH}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' href='{DOCS_ASSETS_PATH}/favicon-32x32.png'>",
+            ),
+            JsonRenderPlugin(),
+            YamlRenderPlugin(),
+        ],
+    )

@@ -1,0 +1,1 @@
+"""The profiles area: controller, service, repository and schemas."""

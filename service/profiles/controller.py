@@ -1,0 +1,56 @@
+"""HTTP routes of the profiles area: /profiles/{username} and its follow sub-resource."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth import provide_current_user, provide_viewer_id
+from service.models import User
+from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
+from service.profiles.schemas import ProfileResponse
+from service.profiles.service import ProfileService
+
+
+async def provide_profile_service(db_session: AsyncSession) -> ProfileService:
+    return ProfileService(db_session)
+
+
+class ProfileController(Controller):
+    path = "/profiles/{username:str}"
+    tags = ["profiles"]
+    dependencies = {"profile_service": Provide(provide_profile_service)}
+
+    @get(
+        summary="Get a profile",
+        dependencies={"viewer_id": Provide(provide_viewer_id)},
+        security=OPTIONAL_AUTH,
+        responses=responses(401, 404),
+    )
+    async def get_profile(
+        self, username: str, viewer_id: int | None, profile_service: ProfileService
+    ) -> ProfileResponse:
+        return ProfileResponse(await profile_service.get(username, viewer_id))
+
+    @post(
+        "/follow",
+        status_code=200,
+        summary="Follow a user",
+        dependencies={"current_user": Provide(provide_current_user)},
+        security=REQUIRED_AUTH,
+        responses=responses(401, 404, 422),
+    )
+    async def follow(self, username: str, current_user: User, profile_service: ProfileService) -> ProfileResponse:
+        return ProfileResponse(await profile_service.follow(current_user, username))
+
+    @delete(
+        "/follow",
+        status_code=200,
+        summary="Unfollow a user",
+        dependencies={"current_user": Provide(provide_current_user)},
+        security=REQUIRED_AUTH,
+        responses=responses(401, 404),
+    )
+    async def unfollow(self, username: str, current_user: User, profile_service: ProfileService) -> ProfileResponse:
+        return ProfileResponse(await profile_service.unfollow(current_user, username))

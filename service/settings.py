@@ -1,0 +1,123 @@
+"""Every setting of the service: its environment variable, default and check, read once."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/conduit.db"
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed or unsafe; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The service's configuration. Build it with `Settings.from_env()`; tests pass values directly."""
+
+    environment: str = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = DEFAULT_SECRET_KEY
+    jwt_expires_seconds: int = 7 * 24 * 3600
+    # OWASP password-storage minimum for Argon2id is m=19 MiB, t=2, p=1.
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19_456
+    argon2_parallelism: int = 1
+    max_body_bytes: int = 1_048_576
+    max_page_size: int = 100
+    login_max_failures: int = 5
+    login_failure_window_seconds: int = 300
+    cors_allow_origins: tuple[str, ...] = ("*",)
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: float = 5.0
+    db_connect_timeout_seconds: float = 3.0
+    db_statement_timeout_ms: int = 5_000
+    log_level: str = "INFO"
+    log_format: str = "auto"  # "json", "console" or "auto" (json in production, console otherwise)
+    metrics_enabled: bool = True
+    docs_enabled: bool = True
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_changes(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def validate(self) -> Settings:
+        """Refuse configurations that would be unsafe or meaningless; returns self for chaining."""
+        if self.environment not in ENVIRONMENTS:
+            raise SettingsError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, not {self.environment!r}")
+        if self.is_production and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
+            raise SettingsError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        if self.log_format not in ("auto", "json", "console"):
+            raise SettingsError(f"LOG_FORMAT must be auto, json or console, not {self.log_format!r}")
+        for name in (
+            "jwt_expires_seconds",
+            "max_body_bytes",
+            "max_page_size",
+            "argon2_time_cost",
+            "argon2_parallelism",
+        ):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name.upper()} must be at least 1")
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise SettingsError("ARGON2_MEMORY_KIB must be at least 8 x ARGON2_PARALLELISM")
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+        """Read settings from a `.env` file (if present) overridden by the process environment."""
+        values: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls._from_mapping(values).validate()
+
+    @classmethod
+    def _from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        kwargs: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = values.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            kwargs[f.name] = _parse(f.name, raw, f.type)
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _parse(name: str, raw: str, type_name: object) -> object:
+    text = raw.strip()
+    try:
+        match type_name:
+            case "int":
+                return int(text)
+            case "float":
+                return float(text)
+            case "bool":
+                if text.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if text.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(text)
+            case "tuple[str, ...]":
+                return tuple(part.strip() for part in text.split(",") if part.strip())
+            case _:
+                return text
+    except ValueError:
+        raise SettingsError(f"{name.upper()} has an invalid value: {raw!r}") from None

@@ -1,0 +1,1 @@
+"""The users area: controller, service, repository and schemas."""

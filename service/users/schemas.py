@@ -1,0 +1,57 @@
+"""Wire format of the users area: registration, login, the current user and its update."""
+
+from __future__ import annotations
+
+from msgspec import UNSET, Struct, UnsetType
+
+from service.fields import Bio, Email, ImageUrl, LoginEmail, LoginPassword, Password, Username
+from service.models import User
+
+
+class NewUser(Struct):
+    username: Username
+    email: Email
+    password: Password
+
+
+class NewUserRequest(Struct):
+    user: NewUser
+
+
+class LoginUser(Struct):
+    email: LoginEmail
+    password: LoginPassword
+
+
+class LoginUserRequest(Struct):
+    user: LoginUser
+
+
+class UpdateUser(Struct):
+    """Any subset of the fields; `bio` and `image` may be null to clear them."""
+
+    email: Email | UnsetType = UNSET
+    username: Username | UnsetType = UNSET
+    password: Password | UnsetType = UNSET
+    bio: Bio | UnsetType | None = UNSET
+    image: ImageUrl | UnsetType | None = UNSET
+
+
+class UpdateUserRequest(Struct):
+    user: UpdateUser
+
+
+class UserView(Struct):
+    email: str
+    token: str
+    username: str
+    bio: str | None
+    image: str | None
+
+
+class UserResponse(Struct):
+    user: UserView
+
+
+def user_response(user: User, token: str) -> UserResponse:
+    return UserResponse(UserView(email=user.email, token=token, username=user.username, bio=user.bio, image=user.image))
