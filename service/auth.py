@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import NotAuthenticated
@@ -22,7 +23,9 @@ def _user_id_from_request(request: Request[Any, Any, Any], settings: Settings) -
         raise NotAuthenticated("token", "is invalid or expired") from None
 
 
-async def provide_current_user(request: Request[Any, Any, Any], state: State, db_session: AsyncSession) -> User:
+async def provide_current_user(
+    request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
+) -> User:
     """The caller, loaded in the request's own session; 401 without a valid token."""
     user_id = _user_id_from_request(request, state.settings)
     if user_id is None:

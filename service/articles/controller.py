@@ -6,8 +6,8 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.articles.repository import ArticleFilter
@@ -24,7 +24,7 @@ from service.models import User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
 
 
-async def provide_article_service(db_session: AsyncSession) -> ArticleService:
+async def provide_article_service(db_session: NamedDependency[AsyncSession]) -> ArticleService:
     return ArticleService(db_session)
 
 
@@ -45,8 +45,8 @@ class ArticleController(Controller):
     @get(summary="List articles", dependencies=viewer, security=OPTIONAL_AUTH, responses=responses(401, 422))
     async def list_articles(
         self,
-        article_service: ArticleService,
-        viewer_id: int | None,
+        article_service: NamedDependency[ArticleService],
+        viewer_id: NamedDependency[int | None],
         state: State,
         tag: FilterValue = None,
         author: FilterValue = None,
@@ -61,7 +61,12 @@ class ArticleController(Controller):
 
     @get("/feed", summary="Feed", dependencies=current_user, security=REQUIRED_AUTH, responses=responses(401, 422))
     async def feed(
-        self, article_service: ArticleService, current_user: User, state: State, limit: Limit = 20, offset: Offset = 0
+        self,
+        article_service: NamedDependency[ArticleService],
+        current_user: NamedDependency[User],
+        state: State,
+        limit: Limit = 20,
+        offset: Offset = 0,
     ) -> ArticleListResponse:
         page_size = min(limit, state.settings.max_page_size)
         articles, count = await article_service.list_articles(
@@ -77,7 +82,10 @@ class ArticleController(Controller):
         responses=responses(401, 413, 422),
     )
     async def create(
-        self, data: NewArticleRequest, current_user: User, article_service: ArticleService
+        self,
+        data: JSONBody[NewArticleRequest],
+        current_user: NamedDependency[User],
+        article_service: NamedDependency[ArticleService],
     ) -> ArticleResponse:
         return ArticleResponse(await article_service.create(current_user, data.article))
 
@@ -88,7 +96,12 @@ class ArticleController(Controller):
         security=OPTIONAL_AUTH,
         responses=responses(401, 404),
     )
-    async def get_article(self, slug: str, viewer_id: int | None, article_service: ArticleService) -> ArticleResponse:
+    async def get_article(
+        self,
+        slug: FromPath[str],
+        viewer_id: NamedDependency[int | None],
+        article_service: NamedDependency[ArticleService],
+    ) -> ArticleResponse:
         return ArticleResponse(await article_service.get(slug, viewer_id))
 
     @put(
@@ -99,7 +112,11 @@ class ArticleController(Controller):
         responses=responses(401, 403, 404, 413, 422),
     )
     async def update(
-        self, slug: str, data: UpdateArticleRequest, current_user: User, article_service: ArticleService
+        self,
+        slug: FromPath[str],
+        data: JSONBody[UpdateArticleRequest],
+        current_user: NamedDependency[User],
+        article_service: NamedDependency[ArticleService],
     ) -> ArticleResponse:
         return ArticleResponse(await article_service.update(current_user, slug, data.article))
 
@@ -111,7 +128,9 @@ class ArticleController(Controller):
         security=REQUIRED_AUTH,
         responses=responses(401, 403, 404),
     )
-    async def delete_article(self, slug: str, current_user: User, article_service: ArticleService) -> None:
+    async def delete_article(
+        self, slug: FromPath[str], current_user: NamedDependency[User], article_service: NamedDependency[ArticleService]
+    ) -> None:
         await article_service.delete(current_user, slug)
 
     @post(
@@ -122,7 +141,9 @@ class ArticleController(Controller):
         security=REQUIRED_AUTH,
         responses=responses(401, 404),
     )
-    async def favorite(self, slug: str, current_user: User, article_service: ArticleService) -> ArticleResponse:
+    async def favorite(
+        self, slug: FromPath[str], current_user: NamedDependency[User], article_service: NamedDependency[ArticleService]
+    ) -> ArticleResponse:
         return ArticleResponse(await article_service.favorite(current_user, slug))
 
     @delete(
@@ -133,7 +154,9 @@ class ArticleController(Controller):
         security=REQUIRED_AUTH,
         responses=responses(401, 404),
     )
-    async def unfavorite(self, slug: str, current_user: User, article_service: ArticleService) -> ArticleResponse:
+    async def unfavorite(
+        self, slug: FromPath[str], current_user: NamedDependency[User], article_service: NamedDependency[ArticleService]
+    ) -> ArticleResponse:
         return ArticleResponse(await article_service.unfavorite(current_user, slug))
 
 
@@ -146,5 +169,5 @@ class TagController(Controller):
         security=[],
         dependencies={"article_service": Provide(provide_article_service)},
     )
-    async def list_tags(self, article_service: ArticleService) -> TagsResponse:
+    async def list_tags(self, article_service: NamedDependency[ArticleService]) -> TagsResponse:
         return TagsResponse(await article_service.tags())

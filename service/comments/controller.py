@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import provide_current_user, provide_viewer_id
@@ -16,7 +16,7 @@ from service.models import User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
 
 
-async def provide_comment_service(db_session: AsyncSession) -> CommentService:
+async def provide_comment_service(db_session: NamedDependency[AsyncSession]) -> CommentService:
     return CommentService(db_session)
 
 
@@ -36,7 +36,11 @@ class CommentController(Controller):
         responses=responses(401, 404, 413, 422),
     )
     async def add(
-        self, slug: str, data: NewCommentRequest, current_user: User, comment_service: CommentService
+        self,
+        slug: FromPath[str],
+        data: JSONBody[NewCommentRequest],
+        current_user: NamedDependency[User],
+        comment_service: NamedDependency[CommentService],
     ) -> CommentResponse:
         return CommentResponse(await comment_service.add(current_user, slug, data.comment))
 
@@ -47,7 +51,10 @@ class CommentController(Controller):
         responses=responses(401, 404),
     )
     async def list_comments(
-        self, slug: str, viewer_id: int | None, comment_service: CommentService
+        self,
+        slug: FromPath[str],
+        viewer_id: NamedDependency[int | None],
+        comment_service: NamedDependency[CommentService],
     ) -> CommentListResponse:
         return CommentListResponse(await comment_service.list_comments(slug, viewer_id))
 
@@ -60,6 +67,10 @@ class CommentController(Controller):
         responses=responses(401, 403, 404, 422),
     )
     async def delete_comment(
-        self, slug: str, comment_id: CommentId, current_user: User, comment_service: CommentService
+        self,
+        slug: FromPath[str],
+        comment_id: CommentId,
+        current_user: NamedDependency[User],
+        comment_service: NamedDependency[CommentService],
     ) -> None:
         await comment_service.delete(current_user, slug, comment_id)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import provide_current_user, provide_viewer_id
@@ -13,7 +14,7 @@ from service.profiles.schemas import ProfileResponse
 from service.profiles.service import ProfileService
 
 
-async def provide_profile_service(db_session: AsyncSession) -> ProfileService:
+async def provide_profile_service(db_session: NamedDependency[AsyncSession]) -> ProfileService:
     return ProfileService(db_session)
 
 
@@ -29,7 +30,10 @@ class ProfileController(Controller):
         responses=responses(401, 404),
     )
     async def get_profile(
-        self, username: str, viewer_id: int | None, profile_service: ProfileService
+        self,
+        username: FromPath[str],
+        viewer_id: NamedDependency[int | None],
+        profile_service: NamedDependency[ProfileService],
     ) -> ProfileResponse:
         return ProfileResponse(await profile_service.get(username, viewer_id))
 
@@ -41,7 +45,12 @@ class ProfileController(Controller):
         security=REQUIRED_AUTH,
         responses=responses(401, 404, 422),
     )
-    async def follow(self, username: str, current_user: User, profile_service: ProfileService) -> ProfileResponse:
+    async def follow(
+        self,
+        username: FromPath[str],
+        current_user: NamedDependency[User],
+        profile_service: NamedDependency[ProfileService],
+    ) -> ProfileResponse:
         return ProfileResponse(await profile_service.follow(current_user, username))
 
     @delete(
@@ -52,5 +61,10 @@ class ProfileController(Controller):
         security=REQUIRED_AUTH,
         responses=responses(401, 404),
     )
-    async def unfollow(self, username: str, current_user: User, profile_service: ProfileService) -> ProfileResponse:
+    async def unfollow(
+        self,
+        username: FromPath[str],
+        current_user: NamedDependency[User],
+        profile_service: NamedDependency[ProfileService],
+    ) -> ProfileResponse:
         return ProfileResponse(await profile_service.unfollow(current_user, username))

@@ -6,7 +6,8 @@ from typing import Any
 
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import provide_current_user
@@ -16,7 +17,7 @@ from service.users.schemas import LoginUserRequest, NewUserRequest, UpdateUserRe
 from service.users.service import UserService
 
 
-async def provide_user_service(db_session: AsyncSession, state: State) -> UserService:
+async def provide_user_service(db_session: NamedDependency[AsyncSession], state: State) -> UserService:
     return UserService(db_session, state.settings, state.password_hasher, state.login_limiter)
 
 
@@ -25,13 +26,18 @@ class UserController(Controller):
     dependencies = {"user_service": Provide(provide_user_service)}
 
     @post("/users", status_code=201, summary="Register", responses=responses(413, 422), security=[])
-    async def register(self, data: NewUserRequest, user_service: UserService) -> UserResponse:
+    async def register(
+        self, data: JSONBody[NewUserRequest], user_service: NamedDependency[UserService]
+    ) -> UserResponse:
         user = await user_service.register(data.user)
         return user_response(user, user_service.token_for(user))
 
     @post("/users/login", status_code=200, summary="Log in", responses=responses(401, 413, 422, 429), security=[])
     async def login(
-        self, data: LoginUserRequest, request: Request[Any, Any, Any], user_service: UserService
+        self,
+        data: JSONBody[LoginUserRequest],
+        request: Request[Any, Any, Any],
+        user_service: NamedDependency[UserService],
     ) -> UserResponse:
         client = request.client.host if request.client else "unknown"
         user = await user_service.login(data.user, client)
@@ -44,7 +50,9 @@ class UserController(Controller):
         security=REQUIRED_AUTH,
         responses=responses(401),
     )
-    async def get_current(self, current_user: User, user_service: UserService) -> UserResponse:
+    async def get_current(
+        self, current_user: NamedDependency[User], user_service: NamedDependency[UserService]
+    ) -> UserResponse:
         return user_response(current_user, user_service.token_for(current_user))
 
     @put(
@@ -55,7 +63,10 @@ class UserController(Controller):
         responses=responses(401, 413, 422),
     )
     async def update_current(
-        self, data: UpdateUserRequest, current_user: User, user_service: UserService
+        self,
+        data: JSONBody[UpdateUserRequest],
+        current_user: NamedDependency[User],
+        user_service: NamedDependency[UserService],
     ) -> UserResponse:
         user = await user_service.update(current_user, data.user)
         return user_response(user, user_service.token_for(user))

@@ -1,0 +1,165 @@
+"""Fixtures for the in-process suites: a migrated database per backend, the app and its test client.
+
+Every integration test runs twice, on SQLite and on PostgreSQL. Each run creates its own
+PostgreSQL database (so parallel runs never collide) and drops it at the end. Without a
+reachable server the PostgreSQL half is skipped, unless REQUIRE_SERVICES=1 (set by .ci/run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from service.app import create_app
+from service.cli import migrate
+from service.ratelimit import FailedLoginLimiter
+from service.settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+TABLES = ("comments", "favorites", "article_tags", "tags", "articles", "follows", "users")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose real component is missing; under REQUIRE_SERVICES=1 that is a failure."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1 forbids skipping)")
+    pytest.skip(reason)
+
+
+def make_settings(database_url: str, **changes: Any) -> Settings:
+    # Cheap Argon2 parameters keep hundreds of sign-ups fast; tests/unit/test_security.py
+    # checks the real defaults.
+    base = Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
+        argon2_parallelism=1,
+        log_level="WARNING",
+    )
+    return base.with_changes(**changes) if changes else base
+
+
+async def _admin(statement: str) -> None:
+    engine = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def _postgres_available() -> str | None:
+    try:
+        asyncio.run(asyncio.wait_for(_admin("SELECT 1"), timeout=5))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; the reason is shown
+        return f"PostgreSQL at {make_url(POSTGRES_ADMIN_URL).render_as_string()} unreachable: {exc!r}"
+    return None
+
+
+@contextmanager
+def postgres_database(prefix: str = "conduit_test") -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database; dropped afterwards."""
+    reason = _postgres_available()
+    if reason:
+        skip_or_fail(reason)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def sqlite_database(directory: Path) -> Iterator[str]:
+    url = f"sqlite+aiosqlite:///{directory / 'conduit.db'}"
+    migrate(url)
+    yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        with sqlite_database(tmp_path_factory.mktemp("sqlite")) as url:
+            yield url
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Litestar:
+    return create_app(make_settings(database_url))
+
+
+@pytest.fixture(scope="session")
+def session_client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+async def _empty_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                await connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def client(session_client: TestClient[Litestar], app: Litestar) -> Iterator[TestClient[Litestar]]:
+    """The shared client, on empty tables, with fresh login-failure counts."""
+    session_client.headers.clear()
+    app.state.login_limiter = FailedLoginLimiter(
+        app.state.settings.login_max_failures, app.state.settings.login_failure_window_seconds
+    )
+    yield session_client
+    session_client.blocking_portal.call(_empty_tables, app.state.engine)
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Litestar) -> Callable[[], Any]:
+    """`with count_queries() as counter:` records the SQL statements the app runs inside the block."""
+    sync_engine = app.state.engine.sync_engine
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            counter.statements.append(statement)
+
+        event.listen(sync_engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", record)
+
+    return counting

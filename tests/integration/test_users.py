@@ -1,0 +1,129 @@
+"""Registration, login, the current user and its update (endpoints 1-4)."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from tests.integration.api import assert_error, auth, register
+
+Client = TestClient[Litestar]
+USER_KEYS = {"email", "token", "username", "bio", "image"}
+
+
+def test_register_returns_201_and_the_user_with_null_bio_and_image(client: Client) -> None:
+    response = client.post(
+        "/api/users", json={"user": {"username": "jake_1", "email": "Jake_1@Mail.com", "password": "jakejake"}}
+    )
+    assert response.status_code == 201
+    user = response.json()["user"]
+    assert set(user) == USER_KEYS
+    assert user["username"] == "jake_1"
+    assert user["email"] == "jake_1@mail.com"  # e-mail addresses are stored lower-cased
+    assert user["bio"] is None and user["image"] is None
+    assert user["token"].count(".") == 2
+
+
+def test_register_rejects_taken_email_and_username(client: Client) -> None:
+    register(client, "jake")
+    taken_email = {"username": "other", "email": "JAKE@example.com", "password": "password123"}
+    assert_error(client.post("/api/users", json={"user": taken_email}), 422, "email")
+    taken_name = {"username": "jake", "email": "new@example.com", "password": "password123"}
+    assert_error(client.post("/api/users", json={"user": taken_name}), 422, "username")
+
+
+def test_register_requires_every_field(client: Client) -> None:
+    for missing in ("username", "email", "password"):
+        user = {"username": "ann", "email": "ann@example.com", "password": "password123"}
+        del user[missing]
+        assert_error(client.post("/api/users", json={"user": user}), 422, missing)
+
+
+def test_login_returns_the_user_with_a_working_token(client: Client) -> None:
+    register(client, "jake", password="secret-pass")
+    response = client.post("/api/users/login", json={"user": {"email": "jake@example.com", "password": "secret-pass"}})
+    assert response.status_code == 200
+    token = response.json()["user"]["token"]
+    me = client.get("/api/user", headers=auth(token))
+    assert me.status_code == 200
+    assert me.json()["user"]["username"] == "jake"
+    assert me.json()["user"]["token"]  # Q6: every user response has a token
+
+
+def test_login_with_wrong_password_or_unknown_email_is_401(client: Client) -> None:
+    register(client, "jake")
+    wrong = client.post("/api/users/login", json={"user": {"email": "jake@example.com", "password": "nope-nope"}})
+    assert_error(wrong, 401, "email or password")
+    unknown = client.post("/api/users/login", json={"user": {"email": "who@example.com", "password": "password123"}})
+    assert_error(unknown, 401, "email or password")
+
+
+def test_repeated_failed_logins_get_429_with_retry_after(client: Client) -> None:
+    register(client, "jake")
+    bad = {"user": {"email": "jake@example.com", "password": "wrong-password"}}
+    statuses = [client.post("/api/users/login", json=bad).status_code for _ in range(5)]
+    assert statuses == [401] * 5
+    blocked = client.post("/api/users/login", json={"user": {"email": "jake@example.com", "password": "password123"}})
+    assert_error(blocked, 429, "body")
+    assert int(blocked.headers["retry-after"]) > 0
+
+
+def test_login_missing_field_is_422(client: Client) -> None:
+    assert_error(client.post("/api/users/login", json={"user": {"email": "a@b.c"}}), 422, "password")
+
+
+def test_current_user_requires_a_token(client: Client) -> None:
+    assert_error(client.get("/api/user"), 401, "token")
+    assert_error(client.get("/api/user", headers={"Authorization": "Token not-a-jwt"}), 401, "token")
+    assert_error(client.get("/api/user", headers={"Authorization": "Basic abc"}), 401, "token")
+
+
+def test_bearer_scheme_is_accepted_too(client: Client) -> None:
+    user = register(client)
+    assert client.get("/api/user", headers={"Authorization": f"Bearer {user['token']}"}).status_code == 200
+
+
+def test_update_changes_fields_and_keeps_a_token(client: Client) -> None:
+    user = register(client, "jake")
+    changes = {"bio": "I like to skateboard", "image": "https://i.example/j.png", "username": "jacob"}
+    response = client.put("/api/user", json={"user": changes}, headers=auth(user["token"]))
+    assert response.status_code == 200
+    updated = response.json()["user"]
+    assert {k: updated[k] for k in changes} == changes
+    assert updated["token"]
+    assert client.get("/api/profiles/jacob").status_code == 200
+    assert client.get("/api/profiles/jake").status_code == 404
+
+
+def test_update_password_then_login_with_it(client: Client) -> None:
+    user = register(client, "jake")
+    client.put("/api/user", json={"user": {"password": "brand-new-pass"}}, headers=auth(user["token"]))
+    new_login = {"user": {"email": "jake@example.com", "password": "brand-new-pass"}}
+    assert client.post("/api/users/login", json=new_login).status_code == 200
+
+
+def test_update_resending_own_email_and_username_succeeds(client: Client) -> None:
+    user = register(client, "jake")
+    same = {"email": user["email"], "username": user["username"], "bio": "hi"}
+    assert client.put("/api/user", json={"user": same}, headers=auth(user["token"])).status_code == 200  # Q7
+
+
+def test_update_to_another_users_email_or_username_is_422(client: Client) -> None:
+    register(client, "other")
+    user = register(client, "jake")
+    headers = auth(user["token"])
+    assert_error(client.put("/api/user", json={"user": {"email": "other@example.com"}}, headers=headers), 422, "email")
+    assert_error(client.put("/api/user", json={"user": {"username": "other"}}, headers=headers), 422, "username")
+
+
+def test_update_with_no_fields_is_422_and_null_clears_bio(client: Client) -> None:
+    user = register(client)
+    headers = auth(user["token"])
+    assert_error(client.put("/api/user", json={"user": {}}, headers=headers), 422, "user")
+    client.put("/api/user", json={"user": {"bio": "something"}}, headers=headers)
+    cleared = client.put("/api/user", json={"user": {"bio": None}}, headers=headers)
+    assert cleared.json()["user"]["bio"] is None
+
+
+def test_update_requires_a_token(client: Client) -> None:
+    assert_error(client.put("/api/user", json={"user": {"bio": "x"}}), 401, "token")
