@@ -16,7 +16,7 @@ from service.db import create_engine, create_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health import HealthController
 from service.logs import configure_logging
-from service.openapi import create_docs_assets_router, create_openapi_config
+from service.openapi import create_docs_assets_router, create_openapi_config, refine_openapi_schema
 from service.profiles.controller import ProfileController
 from service.ratelimit import FailedLoginLimiter
 from service.security import create_password_hasher
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         path="/api",
         route_handlers=[UserController, ProfileController, ArticleController, CommentController, TagController],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, HealthController, create_docs_assets_router()],
         dependencies={"db_session": Provide(provide_db_session)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
@@ -69,3 +69,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    if settings.docs_enabled:
+        refine_openapi_schema(app)
+    return app

@@ -101,6 +101,8 @@ def _describe(item: object) -> tuple[str, str]:
     if missing:  # the key names the parent object; the message names the field
         return missing.group(1), "can't be blank"
     field = names[-1] if names else "body"
+    if field == "data":  # Litestar's name for the whole request body
+        return "body", "is missing or is not the expected JSON object"
     if message.startswith("Expected `str` of length >= 1"):
         return field, "can't be blank"
     if "matching regex" in message:
@@ -158,6 +160,11 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return _respond(exc.status_code, error_body("body", detail), exc.headers)
 
 
+def handle_too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[ErrorBody]:
+    """The JSON decoder recurses per nesting level; a hostile `[[[[...]]]]` body ends here."""
+    return _respond(HTTP_422_UNPROCESSABLE_ENTITY, error_body("body", "is nested too deeply"))
+
+
 def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     log.exception("unhandled_error", method=request.method, path=request.url.path, exc_info=exc)
     return _respond(HTTP_500_INTERNAL_SERVER_ERROR, error_body("body", "internal server error"))
@@ -174,5 +181,6 @@ EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {
     ConnectionError: handle_database_unavailable,
     OSError: handle_database_unavailable,
     HTTPException: handle_http_exception,
+    RecursionError: handle_too_deep,
     Exception: handle_unexpected_error,
 }

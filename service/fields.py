@@ -62,7 +62,6 @@ Timestamp = Annotated[
     Meta(
         description="ISO-8601 UTC with milliseconds",
         examples=["2024-01-01T00:00:00.000Z"],
-        extra_json_schema={"format": "date-time"},
     ),
 ]
 

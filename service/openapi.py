@@ -5,9 +5,11 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin  # not re-exported publicly in Litestar 2
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server, Tag
+from litestar.openapi.spec import Components, OpenAPIFormat, Schema, SecurityScheme, Server, Tag
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 from msgspec import Struct
@@ -40,6 +42,25 @@ def responses(*status_codes: int) -> dict[int, ResponseSpec]:
         code: ResponseSpec(data_container=GenericErrorModel, description=_DESCRIPTIONS[code], generate_examples=False)
         for code in status_codes
     }
+
+
+def refine_openapi_schema(app: Litestar) -> None:
+    """Finish the generated schema once, at start-up, so it describes what the service really does.
+
+    - Litestar documents a 400 for every operation with parameters; this service answers every
+      invalid input with the spec's 422 (errors.py), so the 400 entries would be false.
+    - Timestamps are pre-formatted strings (spec quirk Q1); mark them `date-time` for clients.
+    """
+    openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    for path_item in (openapi.paths or {}).values():
+        for operation in (path_item.get, path_item.put, path_item.post, path_item.delete):
+            if operation is not None and operation.responses:
+                operation.responses.pop("400", None)
+    schemas = openapi.components.schemas if openapi.components and openapi.components.schemas else {}
+    for schema in schemas.values():
+        for name, prop in (schema.properties or {}).items():
+            if name in ("createdAt", "updatedAt") and isinstance(prop, Schema):
+                prop.format = OpenAPIFormat.DATE_TIME
 
 
 def swagger_assets_dir() -> Path:

@@ -20,7 +20,9 @@ def test_create_returns_201_with_every_key_sorted_tags_and_millisecond_timestamp
     author = register(client, "jake")
     body = {"title": "How to train your dragon", "description": "Ever wonder how?", "body": "It takes a Jacobian"}
     response = client.post(
-        "/api/articles", json={"article": {**body, "tagList": ["training", "dragons", "training"]}}, headers=auth(author["token"])
+        "/api/articles",
+        json={"article": {**body, "tagList": ["training", "dragons", "training"]}},
+        headers=auth(author["token"]),
     )
     assert response.status_code == 201
     article = response.json()["article"]
@@ -58,7 +60,9 @@ def test_update_changes_slug_with_title_and_bumps_updated_at(client: Client) -> 
     author = register(client)
     article = create_article(client, author["token"], title="Old title")
     response = client.put(
-        f"/api/articles/{article['slug']}", json={"article": {"title": "New title", "body": "new body"}}, headers=auth(author["token"])
+        f"/api/articles/{article['slug']}",
+        json={"article": {"title": "New title", "body": "new body"}},
+        headers=auth(author["token"]),
     )
     assert response.status_code == 200
     updated = response.json()["article"]
@@ -73,7 +77,9 @@ def test_update_changes_slug_with_title_and_bumps_updated_at(client: Client) -> 
 def test_update_keeping_the_title_keeps_the_slug(client: Client) -> None:
     author = register(client)
     article = create_article(client, author["token"], title="Stable")
-    response = client.put("/api/articles/stable", json={"article": {"description": "d2"}}, headers=auth(author["token"]))
+    response = client.put(
+        "/api/articles/stable", json={"article": {"description": "d2"}}, headers=auth(author["token"])
+    )
     assert response.json()["article"]["slug"] == article["slug"]
 
 
@@ -82,7 +88,9 @@ def test_update_and_delete_by_another_user_are_403_and_change_nothing(client: Cl
     intruder = register(client)
     slug = create_article(client, author["token"], title="Mine")["slug"]
     headers = auth(intruder["token"])
-    assert_error(client.put(f"/api/articles/{slug}", json={"article": {"title": "Yours"}}, headers=headers), 403, "article")
+    assert_error(
+        client.put(f"/api/articles/{slug}", json={"article": {"title": "Yours"}}, headers=headers), 403, "article"
+    )
     assert_error(client.delete(f"/api/articles/{slug}", headers=headers), 403, "article")
     assert client.get(f"/api/articles/{slug}").json()["article"]["title"] == "Mine"
 
@@ -207,7 +215,9 @@ def test_create_requires_token_and_fields(client: Client) -> None:
     for missing in ("title", "description", "body"):
         partial = {k: v for k, v in article.items() if k != missing}
         assert_error(client.post("/api/articles", json={"article": partial}, headers=headers), 422, missing)
-    assert_error(client.post("/api/articles", json={"article": {**article, "tagList": "x"}}, headers=headers), 422, "tagList")
+    assert_error(
+        client.post("/api/articles", json={"article": {**article, "tagList": "x"}}, headers=headers), 422, "tagList"
+    )
 
 
 def test_emoji_and_sql_metacharacters_round_trip_verbatim(client: Client) -> None:

@@ -13,7 +13,9 @@ Client = TestClient[Litestar]
 def test_add_comment_is_200_with_integer_id_and_author(client: Client) -> None:
     author = register(client, "jake")
     slug = create_article(client, author["token"])["slug"]
-    response = client.post(f"/api/articles/{slug}/comments", json={"comment": {"body": "Thank you"}}, headers=auth(author["token"]))
+    response = client.post(
+        f"/api/articles/{slug}/comments", json={"comment": {"body": "Thank you"}}, headers=auth(author["token"])
+    )
     assert response.status_code == 200  # the spec says 200, not 201
     created = response.json()["comment"]
     assert set(created) == {"id", "createdAt", "updatedAt", "body", "author"}
@@ -42,7 +44,9 @@ def test_delete_comment_by_author_is_204_and_by_others_403(client: Client) -> No
     other = register(client)
     slug = create_article(client, author["token"])["slug"]
     created = comment(client, author["token"], slug)
-    assert_error(client.delete(f"/api/articles/{slug}/comments/{created['id']}", headers=auth(other["token"])), 403, "comment")
+    assert_error(
+        client.delete(f"/api/articles/{slug}/comments/{created['id']}", headers=auth(other["token"])), 403, "comment"
+    )
     assert len(client.get(f"/api/articles/{slug}/comments").json()["comments"]) == 1
     response = client.delete(f"/api/articles/{slug}/comments/{created['id']}", headers=auth(author["token"]))
     assert response.status_code == 204 and response.content == b""
@@ -56,9 +60,13 @@ def test_comment_errors(client: Client) -> None:
     other_slug = create_article(client, author["token"])["slug"]
     created = comment(client, author["token"], slug)
     assert_error(client.get("/api/articles/nope/comments"), 404, "article")
-    assert_error(client.post("/api/articles/nope/comments", json={"comment": {"body": "x"}}, headers=headers), 404, "article")
+    assert_error(
+        client.post("/api/articles/nope/comments", json={"comment": {"body": "x"}}, headers=headers), 404, "article"
+    )
     assert_error(client.post(f"/api/articles/{slug}/comments", json={"comment": {"body": "x"}}), 401, "token")
-    assert_error(client.post(f"/api/articles/{slug}/comments", json={"comment": {"body": ""}}, headers=headers), 422, "body")
+    assert_error(
+        client.post(f"/api/articles/{slug}/comments", json={"comment": {"body": ""}}, headers=headers), 422, "body"
+    )
     assert_error(client.post(f"/api/articles/{slug}/comments", json={"comment": {}}, headers=headers), 422, "body")
     assert_error(client.delete(f"/api/articles/{slug}/comments/999999", headers=headers), 404, "comment")
     # a comment id from another article is not found under this one

@@ -1,0 +1,44 @@
+"""One transaction per request: a failure at flush or commit is a 4xx and nothing is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.users.repository import UserRepository
+from tests.integration.api import assert_error, auth, register
+
+Client = TestClient[Litestar]
+
+
+def test_unique_violation_at_flush_is_422_not_500(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race two sign-ups can lose: the check says "free", the unique constraint says no."""
+    register(client, "jake")
+
+    async def never_taken(*_args: Any, **_kwargs: Any) -> bool:
+        return False
+
+    monkeypatch.setattr(UserRepository, "is_email_taken", never_taken)
+    monkeypatch.setattr(UserRepository, "is_username_taken", never_taken)
+    again = {"username": "jake2", "email": "jake@example.com", "password": "password123"}
+    assert_error(client.post("/api/users", json={"user": again}), 422, "email")
+    same_name = {"username": "jake", "email": "other@example.com", "password": "password123"}
+    assert_error(client.post("/api/users", json={"user": same_name}), 422, "username")
+
+
+def test_failure_at_commit_reaches_the_client_and_rolls_back(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    user = register(client, "jake")
+
+    async def failing_commit(self: AsyncSession) -> None:
+        raise IntegrityError("COMMIT", {}, Exception("uq_users_username violated at commit"))
+
+    monkeypatch.setattr(AsyncSession, "commit", failing_commit)
+    response = client.put("/api/user", json={"user": {"bio": "never stored"}}, headers=auth(user["token"]))
+    monkeypatch.undo()
+    assert_error(response, 422, "username")
+    assert client.get("/api/profiles/jake").json()["profile"]["bio"] is None

@@ -1,0 +1,107 @@
+"""Password hashing and tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from argon2 import PasswordHasher
+
+from service.security import (
+    InvalidToken,
+    create_password_hasher,
+    decode_token,
+    encode_token,
+    hash_password,
+    token_from_header,
+    verify_password,
+    verify_password_sync,
+)
+from service.settings import Settings
+
+SETTINGS = Settings(secret_key="unit-test-secret-key-0123456789-abcdef")
+CHEAP = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+
+
+def test_default_argon2_parameters_meet_the_owasp_minimum() -> None:
+    hasher = create_password_hasher(Settings())
+    assert hasher.type.name == "ID"
+    assert hasher.memory_cost >= 19_456
+    assert hasher.time_cost >= 2
+    assert hasher.hash("x").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_hash_and_verify() -> None:
+    hashed = asyncio.run(hash_password(CHEAP, "correct horse"))
+    assert hashed != "correct horse"
+    assert asyncio.run(verify_password(CHEAP, hashed, "correct horse")).is_valid
+    assert not asyncio.run(verify_password(CHEAP, hashed, "wrong horse")).is_valid
+    assert not verify_password_sync(CHEAP, "not-a-hash", "x").is_valid
+
+
+def test_a_hash_made_with_weaker_parameters_needs_rehash() -> None:
+    stronger = PasswordHasher(time_cost=2, memory_cost=128, parallelism=1)
+    verdict = verify_password_sync(stronger, CHEAP.hash("pw"), "pw")
+    assert verdict.is_valid
+    assert verdict.needs_rehash
+
+
+def test_hashing_runs_off_the_event_loop() -> None:
+    """While a slow hash runs, the loop keeps ticking: a burst of logins cannot stall it."""
+    slow = PasswordHasher(time_cost=3, memory_cost=65_536, parallelism=1)
+
+    async def scenario() -> int:
+        ticks = 0
+        stop = False
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not stop:
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        task = asyncio.create_task(ticker())
+        await hash_password(slow, "password")
+        stop = True
+        await task
+        return ticks
+
+    assert asyncio.run(scenario()) >= 5
+
+
+def test_token_round_trip_and_expiry() -> None:
+    token = encode_token(42, SETTINGS)
+    assert decode_token(token, SETTINGS) == 42
+    expired = encode_token(42, SETTINGS, now=datetime.now(UTC) - timedelta(seconds=SETTINGS.jwt_expires_seconds + 5))
+    with pytest.raises(InvalidToken):
+        decode_token(expired, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        jwt.encode(
+            {"sub": "1", "exp": int(time.time()) + 60}, "another-secret-key-0123456789-abcdef", algorithm="HS256"
+        ),
+        jwt.encode({"sub": "1", "exp": int(time.time()) + 60}, None, algorithm="none"),
+        jwt.encode({"sub": "1"}, SETTINGS.secret_key, algorithm="HS256"),  # no exp
+        jwt.encode({"sub": "x", "exp": int(time.time()) + 60}, SETTINGS.secret_key, algorithm="HS256"),
+        "not.a.jwt",
+    ],
+)
+def test_forged_unsigned_or_malformed_tokens_are_rejected(token: str) -> None:
+    with pytest.raises(InvalidToken):
+        decode_token(token, SETTINGS)
+
+
+def test_authorization_header_parsing() -> None:
+    assert token_from_header(None) is None
+    assert token_from_header("   ") is None
+    assert token_from_header("Token abc") == "abc"
+    assert token_from_header("Bearer abc") == "abc"
+    for bad in ("Basic abc", "Token", "abc", "Token  "):
+        with pytest.raises(InvalidToken):
+            token_from_header(bad)

@@ -1,0 +1,98 @@
+"""Settings parsing and checks, the failed-login limiter, and error-message shaping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.errors import TooManyAttempts, _describe
+from service.ratelimit import FailedLoginLimiter
+from service.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+
+
+def test_defaults_need_no_environment() -> None:
+    settings = Settings.from_env({}, env_file=None)
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.is_sqlite
+    assert not settings.is_production
+
+
+def test_environment_overrides_dotenv_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("MAX_PAGE_SIZE=50\nLOG_LEVEL=DEBUG\nCORS_ALLOW_ORIGINS=https://a.example, https://b.example\n")
+    settings = Settings.from_env({"LOG_LEVEL": "WARNING", "METRICS_ENABLED": "off"}, env_file=env_file)
+    assert settings.max_page_size == 50
+    assert settings.log_level == "WARNING"
+    assert settings.cors_allow_origins == ("https://a.example", "https://b.example")
+    assert settings.metrics_enabled is False
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"MAX_PAGE_SIZE": "many"},
+        {"METRICS_ENABLED": "maybe"},
+        {"ENVIRONMENT": "staging"},
+        {"ENVIRONMENT": "production"},
+        {"LOG_FORMAT": "xml"},
+        {"JWT_EXPIRES_SECONDS": "0"},
+        {"ARGON2_MEMORY_KIB": "4"},
+    ],
+)
+def test_invalid_or_unsafe_settings_are_refused_with_the_variable_named(environ: dict[str, str]) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(environ, env_file=None)
+    assert any(name in str(error.value) for name in (*environ, "SECRET_KEY"))
+
+
+def test_production_accepts_a_long_random_secret() -> None:
+    settings = Settings.from_env({"ENVIRONMENT": "production", "SECRET_KEY": "s" * 40}, env_file=None)
+    assert settings.is_production
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_limiter_blocks_after_max_failures_until_the_window_passes() -> None:
+    clock = FakeClock()
+    limiter = FailedLoginLimiter(max_failures=3, window_seconds=60, clock=clock)
+    for _ in range(3):
+        limiter.check("k")
+        limiter.record_failure("k")
+    with pytest.raises(TooManyAttempts) as blocked:
+        limiter.check("k")
+    assert blocked.value.retry_after_seconds == 60
+    limiter.check("other")  # keys are independent
+    clock.now += 61
+    limiter.check("k")
+
+
+def test_limiter_reset_and_bounded_memory() -> None:
+    limiter = FailedLoginLimiter(max_failures=1, window_seconds=60, max_keys=10)
+    limiter.record_failure("k")
+    limiter.reset("k")
+    limiter.check("k")
+    for i in range(100):
+        limiter.record_failure(f"key{i}")
+    assert len(limiter._failures) == 10
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ({"key": "user.email", "message": "Expected `str`, got `int`"}, ("email", "expected `str`, got `int`")),
+        ({"key": "user", "message": "Object missing required field `email`"}, ("email", "can't be blank")),
+        ({"key": "article.tagList[3]", "message": "Expected `str` of length >= 1"}, ("tagList", "can't be blank")),
+        ({"key": "data", "message": "'data'"}, ("body", "is missing or is not the expected JSON object")),
+        ({"message": "odd"}, ("body", "odd")),
+        ("plain", ("body", "plain")),
+    ],
+)
+def test_validation_messages_are_keyed_by_field(item: object, expected: tuple[str, str]) -> None:
+    assert _describe(item) == expected
