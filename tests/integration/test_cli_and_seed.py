@@ -1,0 +1,77 @@
+"""The commands behind `make migrate`, `make seed` and `make run`, run as a user would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from litestar.testing import TestClient
+
+from service.app import create_app
+from service.seed import DEMO_PASSWORD, seed_demo
+from tests.conftest import make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_seed_is_friendly_and_idempotent(tmp_path: Path) -> None:
+    from tests.conftest import sqlite_database
+
+    with sqlite_database(tmp_path) as url:
+        settings = make_settings(url)
+        asyncio.run(seed_demo(settings))
+        asyncio.run(seed_demo(settings))  # a second run changes nothing
+        with TestClient(create_app(settings)) as client:
+            listing = client.get("/api/articles").json()
+            assert listing["articlesCount"] == 3
+            login = client.post(
+                "/api/users/login", json={"user": {"email": "linus@example.com", "password": DEMO_PASSWORD}}
+            )
+            token = login.json()["user"]["token"]
+            feed = client.get("/api/articles/feed", headers={"Authorization": f"Token {token}"}).json()
+            assert [a["author"]["username"] for a in feed["articles"]] == ["ada"]
+            welcome = client.get("/api/articles/welcome-to-conduit").json()["article"]
+            assert welcome["favoritesCount"] == 2
+            assert len(client.get("/api/articles/welcome-to-conduit/comments").json()["comments"]) == 2
+
+
+def test_migrate_and_serve_commands_start_a_working_server(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}", "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "service.cli", "migrate"], cwd=tmp_path, env=env, check=True, timeout=60)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.2)
+        user = {"username": "cli", "email": "cli@example.com", "password": "password123"}
+        assert httpx.post(f"{base}/api/users", json={"user": user}).status_code == 201
+        assert httpx.get(f"{base}/api/articles").json() == {"articles": [], "articlesCount": 0}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
