@@ -95,33 +95,26 @@ def _author(row: Row[Any]) -> Profile:
     return Profile(username=row.username, bio=row.bio, image=row.image, following=bool(row.following))
 
 
+def _summary_fields(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "slug": row.slug,
+        "title": row.title,
+        "description": row.description,
+        "tag_list": _split_tags(row.tag_names),
+        "created_at": format_timestamp(row.created_at),
+        "updated_at": format_timestamp(row.updated_at),
+        "favorited": bool(row.favorited),
+        "favorites_count": row.favorites_count,
+        "author": _author(row),
+    }
+
+
 def _summary(row: Row[Any]) -> ArticleSummary:
-    return ArticleSummary(
-        slug=row.slug,
-        title=row.title,
-        description=row.description,
-        tag_list=_split_tags(row.tag_names),
-        created_at=format_timestamp(row.created_at),
-        updated_at=format_timestamp(row.updated_at),
-        favorited=bool(row.favorited),
-        favorites_count=row.favorites_count,
-        author=_author(row),
-    )
+    return ArticleSummary(**_summary_fields(row))
 
 
 def _full(row: Row[Any]) -> ArticleView:
-    return ArticleView(
-        slug=row.slug,
-        title=row.title,
-        description=row.description,
-        body=row.body,
-        tag_list=_split_tags(row.tag_names),
-        created_at=format_timestamp(row.created_at),
-        updated_at=format_timestamp(row.updated_at),
-        favorited=bool(row.favorited),
-        favorites_count=row.favorites_count,
-        author=_author(row),
-    )
+    return ArticleView(**_summary_fields(row), body=row.body)
 
 
 class ArticleRepository:

@@ -43,17 +43,10 @@ class ArticleSummary(Struct, rename="camel"):
     author: Profile
 
 
-class Article(Struct, rename="camel"):
-    slug: str
-    title: str
-    description: str
+class Article(ArticleSummary, rename="camel"):
+    """A single article: the summary plus its body."""
+
     body: str
-    tag_list: list[str]
-    created_at: Timestamp
-    updated_at: Timestamp
-    favorited: bool
-    favorites_count: int
-    author: Profile
 
 
 class ArticleResponse(Struct):
