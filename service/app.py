@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from service.articles.controller import ArticleController, TagController
+from service.auth import provide_current_user, provide_viewer_id
 from service.comments.controller import CommentController
 from service.db import create_engine, create_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
@@ -45,7 +46,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app = Litestar(
         route_handlers=[api, HealthController, create_docs_assets_router()],
-        dependencies={"db_session": Provide(provide_db_session)},
+        # Resolved only for the handlers that name them: `current_user` makes a route require a
+        # token, `viewer_id` makes it optional (see service/auth.py).
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "current_user": Provide(provide_current_user),
+            "viewer_id": Provide(provide_viewer_id),
+        },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         state=State(
             {

@@ -19,7 +19,6 @@ from service.articles.schemas import (
     UpdateArticleRequest,
 )
 from service.articles.service import ArticleService
-from service.auth import provide_current_user, provide_viewer_id
 from service.models import User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
 
@@ -33,16 +32,13 @@ Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (capped a
 Offset = Annotated[int, Parameter(ge=0, le=2_000_000_000, description="Articles to skip")]
 FilterValue = Annotated[str | None, Parameter(max_length=255)]
 
-current_user = {"current_user": Provide(provide_current_user)}
-viewer = {"viewer_id": Provide(provide_viewer_id)}
-
 
 class ArticleController(Controller):
     path = "/articles"
     tags = ["articles"]
     dependencies = {"article_service": Provide(provide_article_service)}
 
-    @get(summary="List articles", dependencies=viewer, security=OPTIONAL_AUTH, responses=responses(401, 422))
+    @get(summary="List articles", security=OPTIONAL_AUTH, responses=responses(401, 422))
     async def list_articles(
         self,
         article_service: NamedDependency[ArticleService],
@@ -59,7 +55,7 @@ class ArticleController(Controller):
         articles, count = await article_service.list_articles(where, viewer_id, page_size, offset)
         return ArticleListResponse(articles, count)
 
-    @get("/feed", summary="Feed", dependencies=current_user, security=REQUIRED_AUTH, responses=responses(401, 422))
+    @get("/feed", summary="Feed", security=REQUIRED_AUTH, responses=responses(401, 422))
     async def feed(
         self,
         article_service: NamedDependency[ArticleService],
@@ -77,7 +73,6 @@ class ArticleController(Controller):
     @post(
         summary="Create an article",
         status_code=201,
-        dependencies=current_user,
         security=REQUIRED_AUTH,
         responses=responses(401, 413, 422),
     )
@@ -92,7 +87,6 @@ class ArticleController(Controller):
     @get(
         "/{slug:str}",
         summary="Get an article",
-        dependencies=viewer,
         security=OPTIONAL_AUTH,
         responses=responses(401, 404),
     )
@@ -107,7 +101,6 @@ class ArticleController(Controller):
     @put(
         "/{slug:str}",
         summary="Update an article",
-        dependencies=current_user,
         security=REQUIRED_AUTH,
         responses=responses(401, 403, 404, 413, 422),
     )
@@ -124,7 +117,6 @@ class ArticleController(Controller):
         "/{slug:str}",
         summary="Delete an article",
         status_code=204,
-        dependencies=current_user,
         security=REQUIRED_AUTH,
         responses=responses(401, 403, 404),
     )
@@ -137,7 +129,6 @@ class ArticleController(Controller):
         "/{slug:str}/favorite",
         summary="Favorite an article",
         status_code=200,
-        dependencies=current_user,
         security=REQUIRED_AUTH,
         responses=responses(401, 404),
     )
@@ -150,7 +141,6 @@ class ArticleController(Controller):
         "/{slug:str}/favorite",
         summary="Unfavorite an article",
         status_code=200,
-        dependencies=current_user,
         security=REQUIRED_AUTH,
         responses=responses(401, 404),
     )

@@ -7,7 +7,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth import provide_current_user, provide_viewer_id
 from service.models import User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
 from service.profiles.schemas import ProfileResponse
@@ -25,7 +24,6 @@ class ProfileController(Controller):
 
     @get(
         summary="Get a profile",
-        dependencies={"viewer_id": Provide(provide_viewer_id)},
         security=OPTIONAL_AUTH,
         responses=responses(401, 404),
     )
@@ -41,7 +39,6 @@ class ProfileController(Controller):
         "/follow",
         status_code=200,
         summary="Follow a user",
-        dependencies={"current_user": Provide(provide_current_user)},
         security=REQUIRED_AUTH,
         responses=responses(401, 404, 422),
     )
@@ -57,7 +54,6 @@ class ProfileController(Controller):
         "/follow",
         status_code=200,
         summary="Unfollow a user",
-        dependencies={"current_user": Provide(provide_current_user)},
         security=REQUIRED_AUTH,
         responses=responses(401, 404),
     )

@@ -10,7 +10,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth import provide_current_user
 from service.models import User
 from service.openapi import REQUIRED_AUTH, responses
 from service.users.schemas import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse, user_response
@@ -46,7 +45,6 @@ class UserController(Controller):
     @get(
         "/user",
         summary="Get the current user",
-        dependencies={"current_user": Provide(provide_current_user)},
         security=REQUIRED_AUTH,
         responses=responses(401),
     )
@@ -58,7 +56,6 @@ class UserController(Controller):
     @put(
         "/user",
         summary="Update the current user",
-        dependencies={"current_user": Provide(provide_current_user)},
         security=REQUIRED_AUTH,
         responses=responses(401, 413, 422),
     )
