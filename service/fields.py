@@ -13,8 +13,11 @@ from msgspec import Meta
 
 from service import models
 
+# Python's `\s` spelled out: JSON Schema clients read patterns as ECMA-262, whose `\s` differs
+# (it excludes \x1c-\x1f and \x85), so a client would send "\x1c" as a valid title and get a 422.
+_SPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # Text that is not blank and has no NUL (PostgreSQL cannot store NUL in text).
-_NOT_BLANK = r"^\s*[^\s\x00][^\x00]*$"
+_NOT_BLANK = rf"^[{_SPACE}]*[^{_SPACE}\x00][^\x00]*$"
 _NO_NUL = r"^[^\x00]*$"
 
 Username = Annotated[
@@ -32,7 +35,7 @@ Email = Annotated[
     Meta(
         min_length=3,
         max_length=models.EMAIL_MAX,
-        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$",
+        pattern=rf"^[^@{_SPACE}\x00-\x1f\x7f]+@[^@{_SPACE}\x00-\x1f\x7f]+$",
         examples=["jake@example.com"],
     ),
 ]
@@ -51,7 +54,7 @@ TagName = Annotated[
     Meta(
         min_length=1,
         max_length=models.TAG_MAX,
-        pattern=r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$",
+        pattern=rf"^[^{_SPACE}\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^{_SPACE}\x00-\x1f\x7f])?$",
         examples=["dragons"],
     ),
 ]

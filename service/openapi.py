@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import get_args
 
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin  # not re-exported publicly in Litestar 2
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
-from litestar.openapi.spec import Components, OpenAPIFormat, Schema, SecurityScheme, Server, Tag
+from litestar.openapi.spec import Components, OpenAPIFormat, OpenAPIType, Schema, SecurityScheme, Server, Tag
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
-from msgspec import Struct
+from msgspec import Meta, Struct
+
+from service.fields import TagName
 
 DOCS_ASSETS_PATH = "/schema-assets"
 
@@ -61,6 +64,29 @@ def refine_openapi_schema(app: Litestar) -> None:
         for name, prop in (schema.properties or {}).items():
             if name in ("createdAt", "updatedAt") and isinstance(prop, Schema):
                 prop.format = OpenAPIFormat.DATE_TIME
+    _declare_request_rules(schemas)
+
+
+def _declare_request_rules(schemas: dict[str, Schema]) -> None:
+    """Rules the service enforces that Litestar 2 leaves out of the generated schema.
+
+    - It drops the constraints of list items, so `tagList` items would look like any string.
+    - An update must change at least one field (the services answer 422 otherwise).
+    """
+    new_article = schemas.get("NewArticle")
+    tag_list = (new_article.properties or {}).get("tagList") if new_article else None
+    if isinstance(tag_list, Schema):
+        tag: Meta = get_args(TagName)[1]
+        tag_list.items = Schema(
+            type=OpenAPIType.STRING,
+            min_length=tag.min_length,
+            max_length=tag.max_length,
+            pattern=tag.pattern,
+            examples=tag.examples,
+        )
+    for name in ("UpdateArticle", "UpdateUser"):
+        if name in schemas:
+            schemas[name].min_properties = 1
 
 
 def swagger_assets_dir() -> Path:

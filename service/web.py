@@ -19,6 +19,19 @@ API_ONLY_HEADERS = {
 }
 
 
+def allowed_methods(scope: Scope) -> str:
+    """Every method of the matched route, for the `Allow` header of an OPTIONS answer.
+
+    Litestar 2's automatic OPTIONS handler lists only the methods of the first handler registered
+    on a path (litestar issue #4169, fixed in v3), so `OPTIONS /api/articles` said `OPTIONS, POST`.
+    """
+    template = scope.get("path_template")
+    for route in scope["litestar_app"].routes:
+        if route.path_format == template:
+            return ", ".join(sorted(route.methods))
+    return "OPTIONS"
+
+
 class SecurityHeadersMiddleware(ASGIMiddleware):
     scopes = ("http",)  # type: ignore[assignment]
 
@@ -28,6 +41,8 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
+                if scope.get("method") == "OPTIONS" and "allow" in headers:
+                    headers["Allow"] = allowed_methods(scope)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 if is_api:
