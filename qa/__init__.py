@@ -1,0 +1,1 @@
+"""Black-box QA suite: speaks HTTP to BASE_URL only (see qa/README.md)."""

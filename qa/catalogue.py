@@ -1,0 +1,301 @@
+"""The bad-input catalogue: every bad input the suite sends, its endpoint and the answer expected.
+
+`test_catalogue.py` sends each row and checks the status and the error key; the table in
+qa/README.md is `render_table()` of this list, and a test fails when the two differ. To add a row,
+add it here and run `make qa-catalogue` to rewrite the README table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+# Placeholders filled at run time: {slug} is an article of the caller, {other_slug} someone else's.
+DEEP = 10_000  # nesting depth of the "deeply nested JSON" rows: far past any sane document
+
+
+@dataclass(frozen=True)
+class BadInput:
+    id: str
+    method: str
+    path: str
+    what: str  # the bad input, in words, for the table
+    body: object = None  # JSON to send; ignored when `raw` is set
+    raw: str | None = None  # bytes to send as-is (malformed JSON, huge or deep documents)
+    status: int = 422
+    error_key: str | None = None  # the key expected under "errors"
+    auth: bool = True  # send the caller's token
+
+    def payload(self) -> bytes | None:
+        if self.raw is not None:
+            return expand_raw(self.raw).encode()
+        return None if self.body is None else json.dumps(self.body).encode()
+
+
+def expand_raw(raw: str) -> str:
+    """Raw bodies too big to write out are named by a macro."""
+    if raw == "@deep-array":
+        return '{"user": ' + "[" * DEEP + "]" * DEEP + "}"
+    if raw == "@deep-object":
+        return '{"article": ' + '{"a": ' * DEEP + "1" + "}" * DEEP + "}"
+    if raw == "@oversized":
+        return json.dumps({"article": {"title": "big", "description": "big", "body": "x" * (1_100_000)}})
+    return raw
+
+
+def _user(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "username": "catalogue_user",
+        "email": "catalogue@example.com",
+        "password": "long-enough-1",
+    }
+    base.update(fields)
+    return {"user": {k: v for k, v in base.items() if v is not ...}}
+
+
+def _article(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {"title": "Catalogue", "description": "d", "body": "b", "tagList": ["qa"]}
+    base.update(fields)
+    return {"article": {k: v for k, v in base.items() if v is not ...}}
+
+
+CATALOGUE: tuple[BadInput, ...] = (
+    # --- register
+    BadInput(
+        "register-no-username",
+        "POST",
+        "/api/users",
+        "username missing",
+        _user(username=...),
+        auth=False,
+        error_key="username",
+    ),
+    BadInput("register-empty-email", "POST", "/api/users", 'email ""', _user(email=""), auth=False, error_key="email"),
+    BadInput(
+        "register-bad-email",
+        "POST",
+        "/api/users",
+        'email "not-an-email"',
+        _user(email="not-an-email"),
+        auth=False,
+        error_key="email",
+    ),
+    BadInput(
+        "register-short-password",
+        "POST",
+        "/api/users",
+        "password of 3 characters",
+        _user(password="abc"),
+        auth=False,
+        error_key="password",
+    ),
+    BadInput(
+        "register-long-username",
+        "POST",
+        "/api/users",
+        "username of 33 characters",
+        _user(username="u" * 33),
+        auth=False,
+        error_key="username",
+    ),
+    BadInput(
+        "register-space-username",
+        "POST",
+        "/api/users",
+        'username "two words"',
+        _user(username="two words"),
+        auth=False,
+        error_key="username",
+    ),
+    BadInput(
+        "register-sql-username",
+        "POST",
+        "/api/users",
+        "username \"x' OR '1'='1\"",
+        _user(username="x' OR '1'='1"),
+        auth=False,
+        error_key="username",
+    ),
+    BadInput(
+        "register-int-username",
+        "POST",
+        "/api/users",
+        "username is a number",
+        _user(username=123),
+        auth=False,
+        error_key="username",
+    ),
+    BadInput(
+        "register-unwrapped",
+        "POST",
+        "/api/users",
+        "fields not wrapped in `user`",
+        {"username": "a", "email": "a@b.c", "password": "long-enough-1"},
+        auth=False,
+        error_key="user",
+    ),
+    BadInput("register-array", "POST", "/api/users", "JSON array instead of object", [], auth=False, error_key="body"),
+    BadInput(
+        "register-malformed", "POST", "/api/users", "truncated JSON", raw='{"user": {', auth=False, error_key="body"
+    ),
+    BadInput("register-not-json", "POST", "/api/users", "plain text body", raw="hello", auth=False, error_key="body"),
+    BadInput(
+        "register-deep-array",
+        "POST",
+        "/api/users",
+        f"JSON nested {DEEP} arrays deep",
+        raw="@deep-array",
+        auth=False,
+        error_key="body",
+    ),
+    # --- login
+    BadInput(
+        "login-no-password",
+        "POST",
+        "/api/users/login",
+        "password missing",
+        {"user": {"email": "a@b.c"}},
+        auth=False,
+        error_key="password",
+    ),
+    BadInput(
+        "login-null-email",
+        "POST",
+        "/api/users/login",
+        "email null",
+        {"user": {"email": None, "password": "x"}},
+        auth=False,
+        error_key="email",
+    ),
+    # --- update user
+    BadInput("update-user-empty", "PUT", "/api/user", "no field to change", {"user": {}}, error_key="user"),
+    BadInput("update-user-bad-email", "PUT", "/api/user", 'email "x"', {"user": {"email": "x"}}, error_key="email"),
+    BadInput(
+        "update-user-nul-bio", "PUT", "/api/user", "bio containing NUL", {"user": {"bio": "a\u0000b"}}, error_key="bio"
+    ),
+    # --- articles
+    BadInput("article-blank-title", "POST", "/api/articles", 'title "   "', _article(title="   "), error_key="title"),
+    BadInput(
+        "article-nul-title",
+        "POST",
+        "/api/articles",
+        "title containing NUL",
+        _article(title="a\u0000b"),
+        error_key="title",
+    ),
+    BadInput("article-no-body", "POST", "/api/articles", "body missing", _article(body=...), error_key="body"),
+    BadInput(
+        "article-empty-description",
+        "POST",
+        "/api/articles",
+        'description ""',
+        _article(description=""),
+        error_key="description",
+    ),
+    BadInput(
+        "article-long-title",
+        "POST",
+        "/api/articles",
+        "title of 201 characters",
+        _article(title="t" * 201),
+        error_key="title",
+    ),
+    BadInput(
+        "article-taglist-string",
+        "POST",
+        "/api/articles",
+        'tagList "dragons" (not an array)',
+        _article(tagList="dragons"),
+        error_key="tagList",
+    ),
+    BadInput("article-empty-tag", "POST", "/api/articles", 'tagList [""]', _article(tagList=[""]), error_key="tagList"),
+    BadInput(
+        "article-control-tag",
+        "POST",
+        "/api/articles",
+        "tag with a BEL control character",
+        _article(tagList=["a\u0007b"]),
+        error_key="tagList",
+    ),
+    BadInput(
+        "article-eleven-tags",
+        "POST",
+        "/api/articles",
+        "11 tags",
+        _article(tagList=[f"t{i}" for i in range(11)]),
+        error_key="tagList",
+    ),
+    BadInput("article-int-tag", "POST", "/api/articles", "tagList [1]", _article(tagList=[1]), error_key="tagList"),
+    BadInput(
+        "article-deep-object",
+        "POST",
+        "/api/articles",
+        f"JSON nested {DEEP} objects deep",
+        raw="@deep-object",
+        error_key="body",
+    ),
+    BadInput(
+        "article-oversized",
+        "POST",
+        "/api/articles",
+        "body of 1.1 MB (over MAX_BODY_BYTES)",
+        raw="@oversized",
+        status=413,
+    ),
+    BadInput(
+        "update-article-empty",
+        "PUT",
+        "/api/articles/{slug}",
+        "no field to change",
+        {"article": {}},
+        error_key="article",
+    ),
+    BadInput(
+        "update-article-blank-body",
+        "PUT",
+        "/api/articles/{slug}",
+        'body "\\n\\t"',
+        {"article": {"body": "\n\t"}},
+        error_key="body",
+    ),
+    # --- comments
+    BadInput(
+        "comment-empty", "POST", "/api/articles/{slug}/comments", 'body ""', {"comment": {"body": ""}}, error_key="body"
+    ),
+    BadInput(
+        "comment-missing", "POST", "/api/articles/{slug}/comments", "no `comment` object", {}, error_key="comment"
+    ),
+    BadInput(
+        "comment-long",
+        "POST",
+        "/api/articles/{slug}/comments",
+        "body of 10001 characters",
+        {"comment": {"body": "c" * 10_001}},
+        error_key="body",
+    ),
+    BadInput(
+        "comment-id-text",
+        "DELETE",
+        "/api/articles/{slug}/comments/abc",
+        "comment id `abc`",
+        status=404,
+        error_key="body",
+    ),
+    # --- query parameters
+    BadInput("list-limit-zero", "GET", "/api/articles?limit=0", "limit=0", auth=False, error_key="limit"),
+    BadInput("list-limit-negative", "GET", "/api/articles?limit=-1", "limit=-1", auth=False, error_key="limit"),
+    BadInput("list-limit-text", "GET", "/api/articles?limit=abc", "limit=abc", auth=False, error_key="limit"),
+    BadInput("list-limit-huge", "GET", "/api/articles?limit=1000000", "limit=1000000", auth=False, error_key="limit"),
+    BadInput("list-offset-negative", "GET", "/api/articles?offset=-5", "offset=-5", auth=False, error_key="offset"),
+    BadInput("feed-limit-text", "GET", "/api/articles/feed?limit=ten", "limit=ten", error_key="limit"),
+)
+
+
+def render_table() -> str:
+    """The Markdown table in qa/README.md, between its catalogue markers."""
+    lines = ["| id | endpoint | bad input | expected |", "|---|---|---|---|"]
+    for row in CATALOGUE:
+        expected = f"{row.status}" + (f" `errors.{row.error_key}`" if row.error_key else "")
+        what = row.what.replace("|", "\\|")
+        lines.append(f"| `{row.id}` | `{row.method} {row.path}` | {what} | {expected} |")
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""`make qa` without BASE_URL: start the app on a free port with a fresh SQLite database, run the
+suite against it, stop the app. The app is a separate process; this file imports nothing from it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_ready(url: str, app: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.poll() is not None:
+            raise SystemExit(f"the app exited with {app.returncode} before it was ready")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the app at {url} was not ready within {timeout:.0f} s")
+
+
+def main(pytest_args: list[str]) -> int:
+    with tempfile.TemporaryDirectory(prefix="conduit-qa-") as tmp:
+        port = free_port()
+        secret = secrets.token_urlsafe(48)
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/qa.db",
+            "SECRET_KEY": secret,
+            "ENVIRONMENT": "test",
+            "LOG_LEVEL": "WARNING",
+        }
+        subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, cwd=ROOT, check=True)
+        log = (Path(tmp) / "app.log").open("wb")
+        app = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(url, app)
+            print(f"qa: app started at {url} (SQLite in {tmp})", flush=True)
+            qa_env = {**os.environ, "BASE_URL": url, "QA_SECRET_KEY": secret}
+            return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=qa_env, cwd=ROOT).returncode
+        finally:
+            app.terminate()
+            try:
+                app.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                app.kill()
+            log.close()
+            errors = [
+                line for line in (Path(tmp) / "app.log").read_text(errors="replace").splitlines() if "Traceback" in line
+            ]
+            if errors:
+                print(f"qa: the app logged {len(errors)} traceback(s); see its log above", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
