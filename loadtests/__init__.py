@@ -1,0 +1,1 @@
+"""Locust load tests, the bulk seed they run on, their gates, reports and the benchmark."""

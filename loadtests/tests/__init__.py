@@ -1,0 +1,1 @@
+"""Tests of the load-test tooling itself: gates, shapes, compare, and the distributed mode."""
