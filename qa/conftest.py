@@ -26,6 +26,7 @@ GROUPS = {
     "test_browser": "browser (Swagger UI in Chromium)",
 }
 RUN_ID = uuid.uuid4().hex[:8]  # one per run: every name below embeds it, so reruns never collide
+RUN_NOTES: list[str] = []  # figures a test wants in the closing summary (e.g. Schemathesis case count)
 
 
 def base_url_from_env() -> str:
@@ -154,3 +155,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"skipped {counts['skipped']:3}   ({module}.py)"
         )
     terminalreporter.write_line(f"target: {base_url_from_env()}   run id: {RUN_ID}")
+    for note in RUN_NOTES:
+        terminalreporter.write_line(note)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from qa.conftest import QA_DIR, User
+from qa.conftest import QA_DIR, RUN_NOTES, User
 
 REPORT_DIR = QA_DIR.parent / "reports" / "qa"
 
@@ -52,7 +52,12 @@ def test_schemathesis_finds_no_failures(base_url: str, make_user, tmp_path: Path
     output = result.stdout + result.stderr
     summary = output[output.rfind("SUMMARY") :] if "SUMMARY" in output else output[-3000:]
     print(summary)
-    generated = re.search(r"(\d+) generated", output)
+    generated = re.search(r"(\d+) generated[^\n]*", output)
+    seed = re.search(r"Seed: (\d+)", output)
+    RUN_NOTES.append(
+        f"Schemathesis: {generated.group(0).strip() if generated else 'no case count found'}"
+        f" (seed {seed.group(1) if seed else '?'}; log: reports/qa/schemathesis.txt)"
+    )
     (REPORT_DIR / "schemathesis.txt").write_text(output, encoding="utf-8")
     assert result.returncode == 0, (
         f"Schemathesis found failures (full log in reports/qa/schemathesis.txt):\n{output[-6000:]}"
