@@ -1,0 +1,371 @@
+"""The compose topology as local processes: PostgreSQL database, migrations, app replicas, real NGINX.
+
+`make stack` / `make stack-down` and tests/stack use it. NGINX runs the files in nginx/ as they
+are (symlinked into the run directory); only nginx/templates/runtime/*.template are rendered,
+with loopback addresses where compose puts Docker's resolver and the `app` service name.
+
+    python -m deploy.stack up [--port 8380 --replicas 2]   # prints the URL, returns; processes stay
+    python -m deploy.stack down                             # stops what `up` started
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+NGINX_DIR = ROOT / "nginx"
+TEMPLATE_DIR = NGINX_DIR / "templates"
+DEFAULT_RUN_DIR = ROOT / "var" / "stack"
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/conduit_stack"
+ADMIN_DATABASE_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+DEFAULT_AUTH_RATE = "10r/s"
+TEMPLATE_VARIABLE = re.compile(r"\$\{(NGINX_[A-Z_]+)\}")
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not start; the message says which and shows its log."""
+
+
+# --- NGINX configuration ---------------------------------------------------------------------
+
+
+def native_nginx_values(listen: str, app_ports: Sequence[int], access_log: Path, auth_rate: str) -> dict[str, str]:
+    """The NGINX_* values compose sets for the image, with loopback processes instead of Docker DNS."""
+    servers = " ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;" for port in app_ports)
+    return {
+        "NGINX_LISTEN": listen,
+        "NGINX_RESOLVER": "# no resolver: the native upstream lists fixed loopback addresses",
+        "NGINX_UPSTREAM_SERVERS": servers,
+        "NGINX_ACCESS_LOG": str(access_log),
+        "NGINX_AUTH_RATE": auth_rate,
+    }
+
+
+def render_template(text: str, values: Mapping[str, str]) -> str:
+    """envsubst as the nginx image runs it: `${NAME}` is replaced, every other `$` is left alone."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise StackError(f"nginx template variable {name} has no value")
+        return values[name]
+
+    return TEMPLATE_VARIABLE.sub(substitute, text)
+
+
+def prepare_nginx(conf_dir: Path, values: Mapping[str, str]) -> Path:
+    """Lay out an nginx prefix in conf_dir: links to the repository's files, rendered templates."""
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    links = {
+        "nginx.conf": NGINX_DIR / "nginx.conf",
+        "conduit": NGINX_DIR / "conduit",
+        "mime.types": Path("/etc/nginx/mime.types"),
+    }
+    for name, target in links.items():
+        link = conf_dir / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target)
+    for template in sorted(TEMPLATE_DIR.rglob("*.template")):
+        output = conf_dir / template.relative_to(TEMPLATE_DIR).with_suffix("")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(render_template(template.read_text(), values))
+    return conf_dir / "nginx.conf"
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+
+
+def nginx_command(conf: Path, *extra: str, daemon: bool = True) -> list[str]:
+    binary = nginx_binary()
+    if binary is None:
+        raise StackError("nginx is not installed (Debian/Ubuntu: apt-get install nginx)")
+    run_dir = conf.parent
+    # pid and error log go to the run directory (nginx.conf leaves both unset); nginx takes one -g.
+    globals_ = f"pid {run_dir / 'nginx.pid'}; error_log {run_dir / 'error.log'} warn;"
+    globals_ += "" if daemon else " daemon off;"
+    return [binary, "-p", str(run_dir), "-c", str(conf), "-e", str(run_dir / "error.log"), "-g", globals_, *extra]
+
+
+def nginx_config_test(conf: Path) -> subprocess.CompletedProcess[str]:
+    """`nginx -t` on the rendered configuration (output in .stdout, errors included)."""
+    command = nginx_command(conf, "-t")
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)  # noqa: S603 - fixed argv
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(ADMIN_DATABASE_URL), timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def postgres_unavailable() -> str | None:
+    """None when the admin database answers; otherwise the reason."""
+    try:
+        asyncio.run(_admin("SELECT 1"))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"PostgreSQL at {make_url(ADMIN_DATABASE_URL).render_as_string()} unreachable: {exc!r}"
+    return None
+
+
+def create_database(database_url: str, *, exist_ok: bool) -> None:
+    name = make_url(database_url).database
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except asyncpg.DuplicateDatabaseError:
+        if not exist_ok:
+            raise
+
+
+def drop_database(database_url: str) -> None:
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{make_url(database_url).database}" WITH (FORCE)'))
+
+
+# --- Processes -------------------------------------------------------------------------------
+
+
+def free_port(candidates: Sequence[int]) -> int:
+    """The first candidate port nothing listens on (so tests stay inside their port range)."""
+    for port in candidates:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise StackError(f"no free port among {candidates[0]}-{candidates[-1]}")
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(f"{url}: process exited with {process.returncode}\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise StackError(f"{url} not ready after {timeout:.0f} s\n{tail(log)}")
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    if not path.exists():
+        return f"({path} does not exist)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Stack:
+    """One running topology; `start()` brings it up in the compose order, `stop()` tears it down."""
+
+    run_dir: Path
+    database_url: str
+    nginx_port: int
+    app_ports: tuple[int, ...]
+    auth_rate: str = DEFAULT_AUTH_RATE
+    app_env: dict[str, str] = field(default_factory=dict)
+    detach: bool = False  # `make stack`: processes outlive this Python process
+    apps: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+    nginx: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.nginx_port}"
+
+    @property
+    def access_log(self) -> Path:
+        return self.run_dir / "nginx" / "access.log"
+
+    def app_log(self, port: int) -> Path:
+        return self.run_dir / f"app-{port}.log"
+
+    def environment(self) -> dict[str, str]:
+        """What compose's app service gets: production settings, JSON logs, the stack's database."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+        env.update(
+            ENVIRONMENT="production",
+            DATABASE_URL=self.database_url,
+            SECRET_KEY=secrets.token_urlsafe(48),
+            LOG_FORMAT="json",
+            LOG_LEVEL="INFO",
+            PYTHONPATH=str(ROOT),
+        )
+        env.update(self.app_env)
+        return env
+
+    def start(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        self._run_migrations(env)
+        for port in self.app_ports:
+            self.apps[port] = self._start_app(port, env)
+        for port, process in self.apps.items():
+            wait_for_http(f"http://127.0.0.1:{port}/health/ready", process, self.app_log(port))
+        self._start_nginx()
+
+    def _spawn(
+        self, command: Sequence[str], log: Path, env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        with log.open("ab") as output:
+            # cwd is the run directory, as in the image: a developer's .env in the repository
+            # must not leak into the stack's settings.
+            return subprocess.Popen(  # noqa: S603 - argv built here, never from user input
+                command,
+                cwd=self.run_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=self.detach,
+            )
+
+    def _run_migrations(self, env: Mapping[str, str]) -> None:
+        log = self.run_dir / "migrate.log"
+        process = self._spawn([sys.executable, "-m", "service.cli", "migrate"], log, env)
+        if process.wait(timeout=120) != 0:
+            raise StackError(f"migrations failed\n{tail(log)}")
+
+    def _start_app(self, port: int, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+        # The image's CMD with the loopback address; one worker per process, the replicas are the processes.
+        command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        return self._spawn([*command, "--workers", "1"], self.app_log(port), env)
+
+    def _start_nginx(self) -> None:
+        conf_dir = self.run_dir / "nginx"
+        values = native_nginx_values(f"127.0.0.1:{self.nginx_port}", self.app_ports, self.access_log, self.auth_rate)
+        conf = prepare_nginx(conf_dir, values)
+        checked = nginx_config_test(conf)
+        if checked.returncode != 0:
+            raise StackError(f"nginx -t failed:\n{checked.stdout}{checked.stderr}")
+        self.nginx = self._spawn(nginx_command(conf, daemon=False), conf_dir / "nginx.out")
+        wait_for_http(f"{self.url}/nginx-health", self.nginx, conf_dir / "error.log", timeout=10)
+
+    def processes(self) -> dict[str, int]:
+        named = {f"app-{port}": process.pid for port, process in self.apps.items()}
+        return named | ({"nginx": self.nginx.pid} if self.nginx else {})
+
+    def stop(self) -> None:
+        stop_pids(self.processes().values())
+
+
+def stop_pids(pids: Iterable[int]) -> None:
+    """SIGTERM, then SIGKILL after 10 s, for each pid still running."""
+    remaining = [pid for pid in pids if _signal(pid, signal.SIGTERM)]
+    deadline = time.monotonic() + 10
+    while remaining and time.monotonic() < deadline:
+        remaining = [pid for pid in remaining if _alive(pid)]
+        time.sleep(0.1)
+    for pid in remaining:
+        _signal(pid, signal.SIGKILL)
+    for pid in remaining:
+        _alive(pid)
+
+
+def _signal(pid: int, signum: int) -> bool:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)  # reaps our own children
+        if finished == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child (`make stack-down`): ask the kernel instead
+    return _signal(pid, 0)
+
+
+# --- Command line (make stack / make stack-down) ---------------------------------------------
+
+
+def up(args: argparse.Namespace) -> None:
+    state_file = args.run_dir / "state.json"
+    if state_file.exists():
+        raise SystemExit(f"a stack is already running (see {state_file}); `make stack-down` first")
+    reason = postgres_unavailable()
+    if reason:
+        raise SystemExit(reason)
+    if nginx_binary() is None:
+        raise SystemExit("nginx is not installed (Debian/Ubuntu: apt-get install nginx)")
+    create_database(args.database_url, exist_ok=True)
+    ports = tuple(args.port + 1 + i for i in range(args.replicas))
+    stack = Stack(args.run_dir, args.database_url, args.port, ports, args.auth_rate, detach=True)
+    try:
+        stack.start()
+    except StackError:
+        stack.stop()
+        raise
+    state_file.write_text(json.dumps({"url": stack.url, "processes": stack.processes()}, indent=2))
+    print(f"stack up: {stack.url}  (NGINX -> {len(ports)} app processes on ports {', '.join(map(str, ports))})")
+    print(f"  database   {make_url(args.database_url).render_as_string()}")
+    print(f"  logs       {args.run_dir}/app-*.log, {stack.access_log}")
+    print(f"  QA suite   make qa BASE_URL={stack.url}")
+    print("  stop       make stack-down")
+
+
+def down(args: argparse.Namespace) -> None:
+    state_file = args.run_dir / "state.json"
+    if not state_file.exists():
+        print("no stack is running")
+        return
+    state = json.loads(state_file.read_text())
+    stop_pids(list(state["processes"].values()))
+    state_file.unlink()
+    print(f"stack down: stopped {', '.join(state['processes'])}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m deploy.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR)
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("up", help="start the stack in the background and print its URL")
+    start.add_argument("--port", type=int, default=8380, help="NGINX port; app replicas use the next ports")
+    start.add_argument("--replicas", type=int, default=2)
+    start.add_argument("--database-url", default=os.environ.get("STACK_DATABASE_URL", DEFAULT_DATABASE_URL))
+    start.add_argument("--auth-rate", default=DEFAULT_AUTH_RATE, help="NGINX sign-up/login rate per client address")
+    commands.add_parser("down", help="stop the stack started by `up` (the database is kept)")
+    args = parser.parse_args(argv)
+    try:
+        up(args) if args.command == "up" else down(args)
+    except StackError as exc:
+        raise SystemExit(f"stack: {exc}") from None
+
+
+if __name__ == "__main__":
+    main()
