@@ -17,6 +17,8 @@ from service.db import create_engine, create_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health import HealthController
 from service.logs import configure_logging
+from service.metrics import Metrics, create_metrics_route
+from service.observability import install as install_observability
 from service.openapi import create_docs_assets_router, create_openapi_config, refine_openapi_schema
 from service.profiles.controller import ProfileController
 from service.ratelimit import FailedLoginLimiter
@@ -32,6 +34,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).validate()
     configure_logging(settings)
     engine = create_engine(settings)
+    metrics = Metrics(VERSION, settings.prometheus_multiproc_dir) if settings.metrics_enabled else None
+    if metrics:
+        metrics.watch_pool(engine)
 
     @asynccontextmanager
     async def dispose_engine(_: Litestar) -> AsyncGenerator[None, None]:
@@ -45,7 +50,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[UserController, ProfileController, ArticleController, CommentController, TagController],
     )
     app = Litestar(
-        route_handlers=[api, HealthController, create_docs_assets_router()],
+        route_handlers=[
+            api,
+            HealthController,
+            create_docs_assets_router(),
+            *([create_metrics_route()] if metrics else []),
+        ],
         # Resolved only for the handlers that name them: `current_user` makes a route require a
         # token, `viewer_id` makes it optional (see service/auth.py).
         dependencies={
@@ -57,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {
                 "settings": settings,
+                "metrics": metrics,
                 "engine": engine,
                 "sessionmaker": create_sessionmaker(engine),
                 "password_hasher": create_password_hasher(settings),
@@ -75,7 +86,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=create_openapi_config(VERSION) if settings.docs_enabled else None,
         request_max_body_size=settings.max_body_bytes,
         debug=False,
+        logging_config=None,  # service/logs.py configures logging; Litestar's default would replace it
     )
+    install_observability(app, metrics, settings.request_log_enabled)
     if settings.docs_enabled:
         refine_openapi_schema(app)
     return app

@@ -134,22 +134,39 @@ def handle_integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Re
 
 
 def handle_database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    return _unavailable(exc, "is unavailable, try again shortly")
+
+
+def _unavailable(exc: Exception, message: str) -> Response[ErrorBody]:
     log.error("database_unavailable", error_type=type(exc).__name__, error=str(exc).splitlines()[0][:200])
-    return _respond(
-        HTTP_503_SERVICE_UNAVAILABLE, error_body("database", "is unavailable, try again shortly"), {"Retry-After": "5"}
-    )
+    return _respond(HTTP_503_SERVICE_UNAVAILABLE, error_body("database", message), {"Retry-After": "5"})
+
+
+# SQLSTATE classes of a database that is away or overloaded, not of a bad query: 08 connection
+# exception, 57 operator intervention (shutdown, starting up, statement timeout), 53 insufficient
+# resources (too many connections), plus lock_not_available. The fault tests meet most of them.
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "57", "53")
+_LOCK_NOT_AVAILABLE = "55P03"
+_QUERY_CANCELED = "57014"  # statement_timeout
 
 
 def handle_dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[ErrorBody]:
-    """Errors from a lost or slow database are 503; anything else from the driver is a bug (500)."""
-    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError) or _is_timeout(exc):
+    """Errors from a lost, restarting or slow database are 503; anything else from the driver is a bug (500)."""
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+    if sqlstate in (_QUERY_CANCELED, _LOCK_NOT_AVAILABLE) or _is_timeout(exc):
+        return _unavailable(exc, "did not answer in time, try again shortly")
+    if (
+        exc.connection_invalidated
+        or isinstance(exc, OperationalError | InterfaceError)
+        or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
+    ):
         return handle_database_unavailable(request, exc)
     return handle_unexpected_error(request, exc)
 
 
 def _is_timeout(exc: DBAPIError) -> bool:
     name = type(exc.orig).__name__ if exc.orig is not None else ""
-    return name in ("QueryCanceledError", "QueryCanceled", "TimeoutError", "CannotConnectNowError")
+    return name in ("QueryCanceledError", "QueryCanceled", "TimeoutError")
 
 
 def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:

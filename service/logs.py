@@ -1,29 +1,89 @@
-"""Logging setup: JSON lines in production, readable console lines in development."""
+"""Logging setup: JSON lines in production, readable console lines in development, one sink for all.
+
+The service logs through structlog. Lines from libraries that use the standard `logging` module
+(uvicorn, granian, SQLAlchemy, asyncio) go through the same renderer, so in JSON mode every line
+the process writes is one JSON object a log pipeline can parse.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
 
 import structlog
 
 from service.settings import Settings
 
+# Keys that must never reach a log line, whoever passes them: defence in depth behind the rule
+# "log ids, never passwords, tokens or e-mail addresses".
+REDACTED_KEYS = frozenset({"password", "token", "authorization", "email", "secret", "secret_key", "cookie"})
+# Servers configure their own handlers; ours replace them so their lines share the format.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "granian", "_granian", "granian.access")
 
-def configure_logging(settings: Settings) -> None:
-    use_json = settings.log_format == "json" or (settings.log_format == "auto" and settings.is_production)
+
+def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in REDACTED_KEYS.intersection(event_dict):
+        event_dict[key] = "[redacted]"
+    return event_dict
+
+
+def uses_json(settings: Settings) -> bool:
+    return settings.log_format == "json" or (settings.log_format == "auto" and settings.is_production)
+
+
+class _ServiceHandler(logging.StreamHandler[TextIO]):
+    """Marks the handler this module installed, so reconfiguring replaces it and nothing else."""
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Configure structlog and the standard library's root logger to write to `stream` (stderr)."""
+    stream = stream or sys.stderr
+    use_json = uses_json(settings)
+    level = logging.getLevelNamesMapping()[settings.log_level.upper()]
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
+    # JSON needs the traceback as a string field; the console renderer prints it itself.
+    exceptions: structlog.typing.Processor = (
+        structlog.processors.format_exc_info if use_json else structlog.processors.StackInfoRenderer()
+    )
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,  # request_id, bound per request by service.observability
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secrets,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info if use_json else structlog.processors.StackInfoRenderer(),
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[settings.log_level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
+        processors=[*shared, exceptions, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,  # tests reconfigure; a cached logger would keep the old sink
     )
+    _route_standard_logging(stream, level, [exceptions, renderer], [*shared, structlog.stdlib.add_logger_name])
+
+
+def _route_standard_logging(
+    stream: TextIO, level: int, last: list[structlog.typing.Processor], chain: list[structlog.typing.Processor]
+) -> None:
+    handler = _ServiceHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=chain,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *last],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _ServiceHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in SERVER_LOGGERS:
+        server_logger = logging.getLogger(name)
+        server_logger.handlers.clear()
+        server_logger.propagate = True
+    # The service writes its own request line (service.observability); the server's would repeat it.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -44,6 +44,14 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "auto"  # "json", "console" or "auto" (json in production, console otherwise)
     metrics_enabled: bool = True
+    # Off only to measure what the request log costs (bench/observability.py); with metrics also
+    # off, the observability middleware is not installed at all (no request ids either).
+    request_log_enabled: bool = True
+    # Set (in the process environment, before start) when several server workers share one
+    # /metrics: prometheus-client then sums every worker's files in this directory.
+    prometheus_multiproc_dir: str = ""
+    # How long the server lets in-flight requests finish after SIGTERM before closing them.
+    shutdown_timeout_seconds: int = 20
     docs_enabled: bool = True
 
     @property
@@ -66,6 +74,8 @@ class Settings:
                 "SECRET_KEY must be set to a random value of at least 32 characters in production "
                 '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
             )
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}")
         if self.log_format not in ("auto", "json", "console"):
             raise SettingsError(f"LOG_FORMAT must be auto, json or console, not {self.log_format!r}")
         for name in (

@@ -1,0 +1,105 @@
+"""Per request: a request id (from X-Request-ID or new), one log line, and the request metrics.
+
+It wraps the whole ASGI application rather than sitting in Litestar's middleware list, because
+Litestar runs that list only after routing: unknown paths (404) and wrong methods (405) would
+leave no log line, no metric and no request id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from time import perf_counter
+
+import structlog
+from litestar import Litestar
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+from service.metrics import Metrics
+
+REQUEST_ID_HEADER = b"x-request-id"
+# NGINX's $request_id is 32 hex characters; accept any similar token, refuse anything that could
+# forge log lines or blow up a header (it is echoed back).
+_VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+UNMATCHED_ROUTE = "unmatched"  # one label for every unknown path, so scanners cannot explode the series
+CLIENT_CLOSED = 499  # NGINX's code for "the client went away before the answer"
+
+log = structlog.get_logger("service.requests")
+
+
+def incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            return value.decode("ascii") if _VALID_REQUEST_ID.fullmatch(value) else None
+    return None
+
+
+class RequestObservability:
+    """ASGI wrapper: binds `request_id` for every log line of the request, echoes it in the
+    response, then writes the request line and records the metrics once the response is sent."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None, log_requests: bool) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        request_id = incoming_request_id(scope) or uuid.uuid4().hex
+        path = scope["path"]  # before routing rewrites it for mounted apps
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
+        status = 0
+        started = perf_counter()
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        if self.metrics:
+            self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        except asyncio.CancelledError:
+            status = status or CLIENT_CLOSED
+            raise
+        except BaseException:
+            status = status or 500
+            raise
+        finally:
+            self._record(scope, path, status, perf_counter() - started)
+            structlog.contextvars.reset_contextvars(**tokens)
+
+    def _record(self, scope: HTTPScope, path: str, status: int, seconds: float) -> None:
+        method = scope["method"]
+        route = scope.get("path_template") or UNMATCHED_ROUTE
+        if self.metrics:
+            self.metrics.in_flight.dec()
+            self.metrics.observe(method, route, status, seconds)
+            self.metrics.sample_pool()
+        if self.log_requests:
+            # user_id is set by service.auth when the request carried a valid token.
+            user_id = scope.get("user_id")
+            (log.warning if status >= 500 else log.info)(
+                "request",
+                method=method,
+                route=route,
+                path=path,
+                status=status,
+                duration_ms=round(seconds * 1000, 2),
+                **({"user_id": user_id} if user_id is not None else {}),
+            )
+
+
+def install(app: Litestar, metrics: Metrics | None, log_requests: bool) -> None:
+    """Wrap the app's ASGI handler (after routing and exception handling are built)."""
+    if metrics is None and not log_requests:
+        return  # both switched off (only to measure their cost): no wrapper at all
+    app.asgi_handler = RequestObservability(app.asgi_handler, metrics, log_requests)

@@ -1,0 +1,88 @@
+"""A slow database (a lock held by someone else) meets the statement and pool timeouts, not a stuck worker."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from service.app import create_app
+from tests.faults.conftest import asgi_client, fault_settings
+from tests.faults.pgcluster import PostgresCluster
+
+
+def _database_name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+async def _signup(client: httpx.AsyncClient, name: str) -> None:
+    user = {"user": {"username": name, "email": f"{name}@example.com", "password": "password123"}}
+    assert (await client.post("/api/users", json=user)).status_code == 201
+
+
+def _pool_in_use(metrics_text: str) -> float:
+    line = next(line for line in metrics_text.splitlines() if line.startswith("conduit_db_pool_connections_in_use "))
+    return float(line.split()[1])
+
+
+def test_statement_timeout_turns_a_held_lock_into_a_clear_error(
+    pg: PostgresCluster, database_url: str, figures: dict[str, Any]
+) -> None:
+    app = create_app(fault_settings(database_url, db_statement_timeout_ms=1000))
+
+    async def scenario() -> None:
+        async with asgi_client(app) as client:
+            await _signup(client, "patient")
+            with pg.lock_table("articles", _database_name(database_url)):
+                started = time.monotonic()
+                slow = asyncio.create_task(client.get("/api/articles"))
+                # Meanwhile the worker serves requests that do not need the locked table.
+                profile = await client.get("/api/profiles/patient")
+                assert profile.status_code == 200
+                assert not slow.done(), "the locked read should still be waiting"
+                response = await slow
+                figures["statement_timeout_answer_seconds"] = round(time.monotonic() - started, 3)
+            assert response.status_code == 503, response.text
+            assert response.json() == {"errors": {"database": ["did not answer in time, try again shortly"]}}
+            assert 0.9 < figures["statement_timeout_answer_seconds"] < 5
+            # The lock is gone: the same request succeeds and no connection leaked.
+            assert (await client.get("/api/articles")).status_code == 200
+            assert _pool_in_use((await client.get("/metrics")).text) == 0
+        await app.state.engine.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_pool_exhausted_by_slow_requests_answers_503_after_the_pool_timeout(
+    pg: PostgresCluster, database_url: str, figures: dict[str, Any]
+) -> None:
+    app = create_app(
+        fault_settings(
+            database_url,
+            db_pool_size=2,
+            db_max_overflow=0,
+            db_pool_timeout_seconds=0.5,
+            db_statement_timeout_ms=3000,
+        )
+    )
+
+    async def scenario() -> None:
+        async with asgi_client(app) as client:
+            with pg.lock_table("articles", _database_name(database_url)):
+                waiting = [asyncio.create_task(client.get("/api/articles")) for _ in range(2)]
+                await asyncio.sleep(0.3)  # both pool connections now wait on the lock
+                started = time.monotonic()
+                third = await client.get("/api/articles")
+                figures["pool_exhausted_answer_seconds"] = round(time.monotonic() - started, 3)
+                assert third.status_code == 503, third.text
+                assert third.json() == {"errors": {"database": ["is unavailable, try again shortly"]}}
+                assert figures["pool_exhausted_answer_seconds"] < 2.5  # the pool timeout, not the lock
+                metrics = (await client.get("/metrics")).text
+                assert _pool_in_use(metrics) == 2
+            # Released before the statement timeout: the two waiting reads complete normally.
+            assert [response.status_code for response in await asyncio.gather(*waiting)] == [200, 200]
+        await app.state.engine.dispose()
+
+    asyncio.run(scenario())
