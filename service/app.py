@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "login_limiter": FailedLoginLimiter(settings.login_max_failures, settings.login_failure_window_seconds),
             }
         ),
-        lifespan=[dispose_engine],
+        lifespan=[dispose_engine, *([metrics.lifespan] if metrics else [])],
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_allow_origins),
             allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],

@@ -10,6 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from service.metrics import prepare_multiprocess_dir
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
 
     settings = Settings.from_env()  # fail fast, before forking workers, on a bad setting
+    prepare_multiprocess_dir(settings.prometheus_multiproc_dir, 1 if reload else workers)
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -43,7 +45,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         log_level=settings.log_level.lower(),
         access_log=False,  # the service writes its own request log line
         server_header=False,
-        timeout_graceful_shutdown=20,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,  # in-flight requests finish after SIGTERM
     )
 
 

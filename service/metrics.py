@@ -7,13 +7,18 @@ worker's values in files there and /metrics sums them, so any worker answers for
 
 from __future__ import annotations
 
+import os
 import platform
+import tempfile
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
-from litestar import Response, get
+from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
@@ -28,7 +33,8 @@ class Metrics:
 
     def __init__(self, version: str, multiprocess_dir: str = "") -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.multiprocess_dir = multiprocess_dir
+        # Files only if prometheus-client itself found the variable at import (see prepare_multiprocess_dir).
+        self.multiprocess_dir = "" if values.ValueClass is values.MutexValue else multiprocess_dir
         self._engine: AsyncEngine | None = None
         r = self.registry
         self.requests = Counter("conduit_http_requests", "HTTP requests answered", LABELS, registry=r)
@@ -97,6 +103,30 @@ class Metrics:
         merged = CollectorRegistry()
         MultiProcessCollector(merged, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
         return generate_latest(merged)
+
+    @asynccontextmanager
+    async def lifespan(self, _: Litestar) -> AsyncGenerator[None, None]:
+        """On a clean worker exit, drop its in-flight and pool gauges from the shared directory."""
+        try:
+            yield
+        finally:
+            if self.multiprocess_dir:
+                mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
+
+
+def prepare_multiprocess_dir(configured: str, workers: int) -> None:
+    """Before the server forks: give several workers one metrics directory, emptied of the last run.
+
+    The variable is exported (not only read by settings.py) because prometheus-client reads it in
+    each worker at import time to decide where values live.
+    """
+    if not configured and workers <= 1:
+        return
+    directory = Path(configured or tempfile.mkdtemp(prefix="conduit-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def create_metrics_route() -> HTTPRouteHandler:
