@@ -38,6 +38,16 @@ def wait_ready(url: str, app: subprocess.Popen[bytes], timeout: float = 30) -> N
     raise SystemExit(f"the app at {url} was not ready within {timeout:.0f} s")
 
 
+def app_log_problems(log: str) -> list[str]:
+    """Lines of the app's log that no request may cause: tracebacks, leaked connections, errors.
+
+    A 4xx answer can hide a server-side failure (a leaked pool connection is logged only when the
+    garbage collector finds it), so a run with such lines fails even when every answer was right.
+    """
+    markers = ("Traceback", "non-checked-in connection", "[error", "[critical", "ERROR")
+    return [line[:300] for line in log.splitlines() if any(marker in line for marker in markers)]
+
+
 def main(pytest_args: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="conduit-qa-") as tmp:
         port = free_port()
@@ -50,7 +60,9 @@ def main(pytest_args: list[str]) -> int:
             "LOG_LEVEL": "WARNING",
         }
         subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, cwd=ROOT, check=True)
-        log = (Path(tmp) / "app.log").open("wb")
+        log_path = ROOT / "reports" / "qa" / "app.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = log_path.open("wb")
         app = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
@@ -59,11 +71,12 @@ def main(pytest_args: list[str]) -> int:
             stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
+        exit_code = 1
         try:
             wait_ready(url, app)
             print(f"qa: app started at {url} (SQLite in {tmp})", flush=True)
             qa_env = {**os.environ, "BASE_URL": url, "QA_SECRET_KEY": secret}
-            return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=qa_env, cwd=ROOT).returncode
+            exit_code = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=qa_env, cwd=ROOT).returncode
         finally:
             app.terminate()
             try:
@@ -71,11 +84,11 @@ def main(pytest_args: list[str]) -> int:
             except subprocess.TimeoutExpired:
                 app.kill()
             log.close()
-            errors = [
-                line for line in (Path(tmp) / "app.log").read_text(errors="replace").splitlines() if "Traceback" in line
-            ]
-            if errors:
-                print(f"qa: the app logged {len(errors)} traceback(s); see its log above", file=sys.stderr)
+            problems = app_log_problems(log_path.read_text(errors="replace"))
+            print(f"qa: app stopped; its log is reports/qa/app.log ({len(problems)} problem(s))", file=sys.stderr)
+        for line in problems:
+            print(f"qa: the app logged: {line}", file=sys.stderr)
+        return exit_code or (1 if problems else 0)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ async def provide_current_user(
         raise NotAuthenticated("token", "is missing")
     user = await db_session.get(User, user_id)
     if user is None:
+        # Litestar 2 cleans up no dependency when a later one raises, so `db_session` would keep
+        # its pooled connection until garbage collection: hand it back before the 401.
+        await db_session.close()
         raise NotAuthenticated("token", "names a user that does not exist")
     request.scope["user_id"] = user.id  # type: ignore[typeddict-unknown-key]  # for the request log
     return user
