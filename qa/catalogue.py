@@ -291,6 +291,44 @@ CATALOGUE: tuple[BadInput, ...] = (
 )
 
 
+# Credentials tried on every token-protected operation (test_errors.py); each must give 401.
+BAD_CREDENTIALS: dict[str, str] = {
+    "no header": "no `Authorization` header",
+    "empty": "`Authorization:` with an empty value",
+    "scheme only": "`Token` with no token",
+    "malformed token": "`Token not-a-jwt`",
+    "wrong scheme": "`Basic <valid jwt>`",
+    "token without scheme": "`<valid jwt>` with no scheme",
+    "bad signature": "the caller's claims signed with another key",
+    "alg none": "the caller's claims with `alg: none` and no signature",
+    "expired": "signed with the server key, `exp` an hour ago (needs QA_SECRET_KEY)",
+    "unknown user": "signed with the server key, `sub` of no user (needs QA_SECRET_KEY)",
+}
+
+# Hostile text tried in title, description, body, comment, bio and tag (test_security.py): each
+# must come back verbatim or be refused with 422, and leave the database answering.
+HOSTILE_TEXT: dict[str, str] = {
+    "sql quote": "Robert'); DROP TABLE articles;--",
+    "sql or": "' OR '1'='1",
+    "sql comment": 'x" /* */ UNION SELECT password FROM users --',
+    "html": "<script>alert(1)</script>",
+    "unicode": "Zoë, Łódź, 東京, مرحبا, עברית",
+    "emoji": "dragons 🐉 and 👩‍👩‍👧 families",
+    "control chars": "tab\tnew\nline\rbell\u0007esc\u001b",
+    "zero width": "a\u200bb\ufeffc",
+    "percent": "100% _wild_ %s %d {0}",
+    "long line": "é" * 150,
+}
+
+
+def _cell(text: str) -> str:
+    """Readable in Markdown: JSON escapes for invisible characters, long runs shortened."""
+    shown = json.dumps(text, ensure_ascii=False)[1:-1].replace("\u200b", "\\u200b").replace("\ufeff", "\\ufeff")
+    if len(text) > 60:
+        shown = f"{shown[:10]}... ({len(text)} characters)"
+    return shown.replace("|", "\\|").replace("`", "\\`")
+
+
 def render_table() -> str:
     """The Markdown table in qa/README.md, between its catalogue markers."""
     lines = ["| id | endpoint | bad input | expected |", "|---|---|---|---|"]
@@ -298,4 +336,13 @@ def render_table() -> str:
         expected = f"{row.status}" + (f" `errors.{row.error_key}`" if row.error_key else "")
         what = row.what.replace("|", "\\|")
         lines.append(f"| `{row.id}` | `{row.method} {row.path}` | {what} | {expected} |")
+    lines += ["", "Credentials sent to each of the 12 token-protected operations, all expected to give 401:", ""]
+    lines += ["| case | credential | expected |", "|---|---|---|"]
+    lines += [f"| {name} | {what} | 401 `errors` |" for name, what in BAD_CREDENTIALS.items()]
+    lines += ["", "Text sent in title, description, body, comment, bio and tag (and as list filters):", ""]
+    lines += ["| case | text (JSON-escaped) | expected |", "|---|---|---|"]
+    lines += [
+        f"| {name} | `{_cell(text)}` | stored and returned verbatim, or 422 on that field |"
+        for name, text in HOSTILE_TEXT.items()
+    ]
     return "\n".join(lines)

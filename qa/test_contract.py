@@ -7,6 +7,7 @@ excluded here.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -47,6 +48,8 @@ def test_schemathesis_finds_no_failures(base_url: str, make_user, tmp_path: Path
         str(REPORT_DIR / "schemathesis.xml"),
         "--no-color",
     ]
+    if os.environ.get("QA_SEED"):  # replay a run: the seed is in the closing summary
+        command += ["--seed", os.environ["QA_SEED"]]
     # Run from a temporary directory: Schemathesis and Hypothesis leave caches where they run.
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900)
     output = result.stdout + result.stderr

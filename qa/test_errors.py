@@ -10,6 +10,7 @@ import httpx
 import jwt
 import pytest
 
+from qa.catalogue import BAD_CREDENTIALS
 from qa.conftest import User, unique
 
 # Every operation that requires a token; {slug}, {username} and {id} are filled per test.
@@ -75,7 +76,10 @@ def test_required_auth_rejects_every_bad_credential(
     body: object,
 ) -> None:
     url = path.format(**targets)
-    for name, header in bad_headers(author, secret_key).items():
+    cases = bad_headers(author, secret_key)
+    assert set(cases) <= set(BAD_CREDENTIALS), "every credential tried is in the README catalogue"
+    assert secret_key is None or set(cases) == set(BAD_CREDENTIALS)
+    for name, header in cases.items():
         headers = {} if header is None else {"Authorization": header}
         response = client.request(method, url, json=body, headers=headers)
         assert response.status_code == 401, f"{name}: {response.status_code} {response.text}"

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from qa.catalogue import HOSTILE_TEXT
 from qa.conftest import User, create_article, unique
 
 LEAKS = ("Traceback", 'File "', "sqlalchemy", "asyncpg", "aiosqlite", "SELECT ", "INSERT ", "argon2", "$argon2")
@@ -216,18 +217,7 @@ def test_api8_errors_carry_no_internals(client: httpx.Client, author: User) -> N
 
 # ---- Injection: hostile text is stored verbatim or refused, never interpreted ----------------------
 
-HOSTILE = {
-    "sql quote": "Robert'); DROP TABLE articles;--",
-    "sql or": "' OR '1'='1",
-    "sql comment": 'x" /* */ UNION SELECT password FROM users --',
-    "html": "<script>alert(1)</script>",
-    "unicode": "Zoë, Łódź, 東京, مرحبا, עברית",
-    "emoji": "dragons 🐉 and 👩‍👩‍👧 families",
-    "control chars": "tab\tnew\nline\rbell\u0007esc\u001b",
-    "zero width": "a\u200bb\ufeffc",
-    "percent": "100% _wild_ %s %d {0}",
-    "long line": "é" * 150,
-}
+HOSTILE = HOSTILE_TEXT
 TEXT_FIELDS = ["title", "description", "body", "comment", "bio", "tag"]
 
 
