@@ -1,0 +1,113 @@
+"""Fixtures for the lab checks and for the tests newcomers write in labs/: a fresh SQLite app per test.
+
+Self-contained on purpose (no PostgreSQL, no shared state), so a lab check takes seconds and
+means the same thing on a laptop and in CI.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import event
+
+from service.app import create_app
+from service.cli import migrate
+from service.settings import Settings
+
+Client = TestClient[Litestar]
+_names = itertools.count(1)
+
+
+def lab_settings(database_url: str) -> Settings:
+    # Cheap Argon2 parameters: a lab check signs up a handful of users in milliseconds.
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key="lab-secret-key-that-is-long-enough-0123456789",  # noqa: S106 - test-only key
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
+        argon2_parallelism=1,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A migrated SQLite database of its own for each test."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'lab.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url: str) -> Litestar:
+    return create_app(lab_settings(database_url))
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[Client]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Token {token}"}
+
+
+def register(client: Client, username: str | None = None) -> dict[str, Any]:
+    """Sign up through the API; returns the `user` object, whose `token` goes in `auth(...)`."""
+    name = username or f"user{next(_names)}"
+    body = {"user": {"username": name, "email": f"{name}@example.com", "password": "password123"}}
+    response = client.post("/api/users", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["user"]  # type: ignore[no-any-return]
+
+
+def create_article(client: Client, token: str, title: str | None = None, **fields: Any) -> dict[str, Any]:
+    article = {"title": title or f"Article {next(_names)}", "description": "about it", "body": "the body", **fields}
+    response = client.post("/api/articles", json={"article": article}, headers=auth(token))
+    assert response.status_code == 201, response.text
+    return response.json()["article"]  # type: ignore[no-any-return]
+
+
+def add_comment(client: Client, token: str, slug: str, body: str = "nice") -> dict[str, Any]:
+    response = client.post(f"/api/articles/{slug}/comments", json={"comment": {"body": body}}, headers=auth(token))
+    assert response.status_code == 200, response.text
+    return response.json()["comment"]  # type: ignore[no-any-return]
+
+
+class QueryLog:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Litestar) -> Callable[[], Any]:
+    """`with count_queries() as log:` records every SQL statement the app runs inside the block."""
+    sync_engine = app.state.engine.sync_engine
+
+    @contextmanager
+    def counting() -> Iterator[QueryLog]:
+        log = QueryLog()
+
+        def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            log.statements.append(statement)
+
+        event.listen(sync_engine, "before_cursor_execute", record)
+        try:
+            yield log
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", record)
+
+    return counting

@@ -1,0 +1,175 @@
+"""Run the mentoring labs: `check N` (is lab N done?), `start N` (plant a break-it lab), `verify`.
+
+`verify` is what CI runs (`make labs-verify`): for every lab it copies the repository to a
+scratch folder, proves the check FAILS there untouched (and, for a break-it lab, after its
+setup patch), applies the reference solution, and proves the check then PASSES. So no lab ships
+broken or unsolvable, and no lab is already solved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+LABS = Path(__file__).resolve().parent
+ROOT = LABS.parent
+STARTED = ".started"  # marker written by `start`; ignored by git (labs/.gitignore)
+
+
+@dataclass(frozen=True, slots=True)
+class Lab:
+    number: int
+    folder: Path
+
+    @property
+    def check_file(self) -> Path:
+        return self.folder / f"check_lab{self.number}.py"
+
+    @property
+    def setup_patch(self) -> Path | None:
+        patch = self.folder / "setup.patch"
+        return patch if patch.exists() else None
+
+    @property
+    def solution_patch(self) -> Path:
+        return self.folder / "solution.patch"
+
+
+def find_labs(root: Path = ROOT) -> list[Lab]:
+    labs = []
+    for folder in sorted((root / "labs").iterdir()):
+        number = folder.name.split("-", 1)[0]
+        if folder.is_dir() and number.isdigit():
+            labs.append(Lab(int(number), folder))
+    return labs
+
+
+def find_lab(number: int, root: Path = ROOT) -> Lab:
+    for lab in find_labs(root):
+        if lab.number == number:
+            return lab
+    raise SystemExit(f"no lab {number}; there are: {', '.join(str(lab.number) for lab in find_labs(root))}")
+
+
+def run_check(lab: Lab, root: Path, *, quiet: bool = False) -> subprocess.CompletedProcess[str]:
+    """pytest on the lab's check file, with this interpreter (the project's .venv), inside `root`."""
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header"]
+    command.append(str(lab.check_file.relative_to(root)))
+    return subprocess.run(command, cwd=root, env=env, capture_output=quiet, text=True, check=False)  # noqa: S603
+
+
+def apply_patch(patch: Path, root: Path) -> None:
+    subprocess.run(["git", "apply", "--whitespace=nowarn", str(patch)], cwd=root, check=True)  # noqa: S603, S607
+
+
+def start(lab: Lab, root: Path = ROOT) -> None:
+    if (lab.folder / STARTED).exists():
+        print(f"lab {lab.number} is already started")
+        return
+    if lab.setup_patch:
+        apply_patch(lab.setup_patch, root)
+    (lab.folder / STARTED).touch()
+    print(f"lab {lab.number} started: read {lab.folder.relative_to(root)}/README.md, then `make lab N={lab.number}`")
+
+
+def copy_repository(destination: Path) -> None:
+    """Copy the files git knows about (tracked, plus new files not ignored): no .venv, var or reports."""
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listing.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def verify_one(lab: Lab, scratch: Path) -> tuple[bool, str]:
+    """Fails untouched (and after its setup patch), passes with the solution. Returns (ok, report)."""
+    began = time.monotonic()
+    root = scratch / f"lab{lab.number}"
+    copy_repository(root)
+    copied = find_lab(lab.number, root)
+    steps: list[str] = []
+
+    def expect(should_pass: bool, label: str) -> bool:
+        result = run_check(copied, root, quiet=True)
+        passed = result.returncode == 0
+        steps.append(f"{label}: {'passes' if passed else 'fails'}{'' if passed == should_pass else '  <-- WRONG'}")
+        if not passed and passed == should_pass:  # show why it fails, so a wrong reason is visible
+            failed = [line.split(" - ")[0] for line in result.stdout.splitlines() if line.startswith("FAILED")]
+            steps.extend(f"  {line}" for line in failed)
+        if passed != should_pass:
+            steps.append(result.stdout[-3000:] + result.stderr[-2000:])
+        return passed == should_pass
+
+    ok = expect(False, "untouched")
+    if ok and copied.setup_patch:
+        start(copied, root)
+        ok = expect(False, "after setup.patch")
+    elif ok:
+        (copied.folder / STARTED).touch()
+    if ok:
+        apply_patch(copied.solution_patch, root)
+        ok = expect(True, "with solution.patch")
+    report = f"lab {lab.number} ({lab.folder.name}) {'OK' if ok else 'BROKEN'} in {time.monotonic() - began:.1f}s\n"
+    return ok, report + "".join(f"    {step}\n" for step in steps)
+
+
+def verify(numbers: list[int]) -> int:
+    labs = [find_lab(n) for n in numbers] if numbers else find_labs()
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="labs-verify-") as scratch, ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda lab: verify_one(lab, Path(scratch)), labs))
+    for _, report in results:
+        print(report, end="")
+    broken = [lab.number for lab, (ok, _) in zip(labs, results, strict=True) if not ok]
+    print(f"labs-verify: {len(labs) - len(broken)}/{len(labs)} labs proven in {time.monotonic() - began:.1f}s")
+    return 1 if broken else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="labs/tool.py", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list the labs")
+    for name, text in (("check", "run lab N's check"), ("start", "start lab N (applies its setup patch, if any)")):
+        commands.add_parser(name, help=text).add_argument("number", type=int)
+    commands.add_parser("verify", help="prove every lab fails untouched and passes with its solution").add_argument(
+        "numbers", type=int, nargs="*"
+    )
+    args = parser.parse_args()
+    if args.command == "list":
+        for lab in find_labs():
+            title = (lab.folder / "README.md").read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
+            print(f"  make lab N={lab.number}    {title}")
+        return 0
+    if args.command == "start":
+        start(find_lab(args.number))
+        return 0
+    if args.command == "check":
+        lab = find_lab(args.number)
+        if lab.setup_patch and not (lab.folder / STARTED).exists():
+            print(f"lab {lab.number} plants a bug first: run `make lab-start N={lab.number}`, then fix it.")
+            return 1
+        code = run_check(lab, ROOT).returncode
+        verdict = "DONE, well done!" if code == 0 else "not done yet (read the failures above, then the hints)"
+        print(f"\nlab {lab.number}: {verdict}")
+        return code
+    return verify(args.numbers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
