@@ -1,23 +1,23 @@
 """SQL for the articles area: lists, single articles, tags and favorites.
 
-A page of articles is one SELECT (author, flags, counts and tags come from correlated
-subqueries) plus one COUNT, whatever the page size: no N+1.
+A page of articles is one SELECT whatever the page size (no N+1): author, flags, counts and tags
+come from correlated subqueries, and the total from an uncorrelated one the database runs once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, exists, func, literal, select
+from sqlalchemy import Integer, Row, Select, bindparam, delete, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.db_dialect import insert_ignore
 from service.fields import format_timestamp
 from service.models import Article, Tag, User, article_tags, favorites, follows
-from service.profiles.repository import is_following
 from service.profiles.schemas import Profile
 
 from .schemas import Article as ArticleView
@@ -35,13 +35,50 @@ class ArticleFilter:
     feed_of: int | None = None  # only authors this user follows
 
 
-def _favorited(viewer_id: int | None) -> ColumnElement[bool]:
-    if viewer_id is None:
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which filters a statement has and whether it is personalised; the values are bound at run time."""
+
+    tag: bool = False
+    author: bool = False
+    favorited_by: bool = False
+    feed: bool = False
+    personal: bool = False
+
+    @classmethod
+    def of(cls, where: ArticleFilter, viewer_id: int | None) -> _Shape:
+        return cls(
+            tag=where.tag is not None,
+            author=where.author is not None,
+            favorited_by=where.favorited_by is not None,
+            feed=where.feed_of is not None,
+            personal=viewer_id is not None,
+        )
+
+
+def _params(where: ArticleFilter, viewer_id: int | None) -> dict[str, Any]:
+    return {
+        "tag": where.tag,
+        "author": where.author,
+        "favorited_by": where.favorited_by,
+        "feed_of": where.feed_of,
+        "viewer_id": viewer_id,
+    }
+
+
+def _favorited(personal: bool) -> ColumnElement[bool]:
+    if not personal:
         return literal(False)
-    return exists().where(favorites.c.article_id == Article.id, favorites.c.user_id == viewer_id)
+    return exists().where(favorites.c.article_id == Article.id, favorites.c.user_id == bindparam("viewer_id"))
 
 
-def _article_select(viewer_id: int | None, *, with_body: bool) -> Select[*tuple[Any, ...]]:
+def _following(personal: bool) -> ColumnElement[bool]:
+    if not personal:
+        return literal(False)
+    return exists().where(follows.c.follower_id == bindparam("viewer_id"), follows.c.followee_id == Article.author_id)
+
+
+def _article_select(personal: bool, *, with_body: bool) -> Select[*tuple[Any, ...]]:
     favorites_count = (
         select(func.count()).select_from(favorites).where(favorites.c.article_id == Article.id).scalar_subquery()
     )
@@ -59,32 +96,61 @@ def _article_select(viewer_id: int | None, *, with_body: bool) -> Select[*tuple[
         Article.created_at,
         Article.updated_at,
         tag_names.label("tag_names"),
-        _favorited(viewer_id).label("favorited"),
+        _favorited(personal).label("favorited"),
         favorites_count.label("favorites_count"),
         User.username,
         User.bio,
         User.image,
-        is_following(viewer_id, Article.author_id).label("following"),
+        _following(personal).label("following"),
     ).join(User, User.id == Article.author_id)
 
 
-def _conditions(where: ArticleFilter) -> list[ColumnElement[bool]]:
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if where.tag is not None:
+    if shape.tag:
         tagged = (
-            select(article_tags.c.article_id).join(Tag, Tag.id == article_tags.c.tag_id).where(Tag.name == where.tag)
+            select(article_tags.c.article_id)
+            .join(Tag, Tag.id == article_tags.c.tag_id)
+            .where(Tag.name == bindparam("tag"))
         )
         conditions.append(Article.id.in_(tagged))
-    if where.author is not None:
-        conditions.append(Article.author_id == select(User.id).where(User.username == where.author).scalar_subquery())
-    if where.favorited_by is not None:
-        favoriters = select(User.id).where(User.username == where.favorited_by).scalar_subquery()
+    if shape.author:
+        author_id = select(User.id).where(User.username == bindparam("author")).scalar_subquery()
+        conditions.append(Article.author_id == author_id)
+    if shape.favorited_by:
+        favoriters = select(User.id).where(User.username == bindparam("favorited_by")).scalar_subquery()
         conditions.append(Article.id.in_(select(favorites.c.article_id).where(favorites.c.user_id == favoriters)))
-    if where.feed_of is not None:
-        conditions.append(
-            Article.author_id.in_(select(follows.c.followee_id).where(follows.c.follower_id == where.feed_of))
-        )
+    if shape.feed:
+        followed = select(follows.c.followee_id).where(follows.c.follower_id == bindparam("feed_of"))
+        conditions.append(Article.author_id.in_(followed))
     return conditions
+
+
+# Statements are built once per shape and reused: SQLAlchemy then finds their compiled form by a
+# memoised cache key instead of rebuilding and re-hashing the whole tree on every request.
+@cache
+def _count_statement(shape: _Shape) -> Select[int]:
+    return select(func.count()).select_from(Article).where(*_conditions(shape))
+
+
+@cache
+def _page_statement(shape: _Shape) -> Select[*tuple[Any, ...]]:
+    """One round trip: the page's rows, each carrying the total count (computed once by the database)."""
+    conditions = _conditions(shape)
+    total = select(func.count()).select_from(Article).where(*conditions).scalar_subquery()
+    return (
+        _article_select(shape.personal, with_body=False)
+        .add_columns(total.label("total"))
+        .where(*conditions)
+        .order_by(Article.created_at.desc(), Article.id.desc())  # newest first, ties by id (Q9)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+@cache
+def _view_statement(personal: bool) -> Select[*tuple[Any, ...]]:
+    return _article_select(personal, with_body=True).where(Article.slug == bindparam("slug"))
 
 
 def _split_tags(joined: str | None) -> list[str]:
@@ -124,23 +190,22 @@ class ArticleRepository:
     async def list_page(
         self, where: ArticleFilter, viewer_id: int | None, limit: int, offset: int
     ) -> tuple[list[ArticleSummary], int]:
-        conditions = _conditions(where)
-        count = await self.session.scalar(select(func.count()).select_from(Article).where(*conditions))
-        if not count or offset >= count:
-            return [], count or 0
-        query = (
-            _article_select(viewer_id, with_body=False)
-            .where(*conditions)
-            .order_by(Article.created_at.desc(), Article.id.desc())  # newest first, ties by id (Q9)
-            .limit(limit)
-            .offset(offset)
-        )
-        rows = (await self.session.execute(query)).all()
-        return [_summary(row) for row in rows], count
+        """A page and the total count in one query; a second (the count alone) only for an empty page."""
+        shape, params = _Shape.of(where, viewer_id), _params(where, viewer_id)
+        # Core execution on the request's own connection: the statement selects columns, not
+        # entities, so the ORM's result processing would only add cost.
+        connection = await self.session.connection()
+        rows = (await connection.execute(_page_statement(shape), {**params, "limit": limit, "offset": offset})).all()
+        if rows:
+            total: int = rows[0].total
+            return [_summary(row) for row in rows], total
+        count = await connection.scalar(_count_statement(shape), params)
+        return [], count or 0
 
     async def get_view(self, slug: str, viewer_id: int | None) -> ArticleView | None:
+        connection = await self.session.connection()
         row = (
-            await self.session.execute(_article_select(viewer_id, with_body=True).where(Article.slug == slug))
+            await connection.execute(_view_statement(viewer_id is not None), {"slug": slug, "viewer_id": viewer_id})
         ).first()
         return None if row is None else _full(row)
 
