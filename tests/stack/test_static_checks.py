@@ -1,0 +1,44 @@
+"""The static checks of `make stack-check`, run by the test suite too: each must pass.
+
+Each check runs the real tool (docker-compose, hadolint, nginx, actionlint); see deploy/checks.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from deploy.checks import CHECKS, CheckResult
+from deploy.stack import TEMPLATE_DIR, TEMPLATE_VARIABLE, StackError, native_nginx_values, render_template
+from tests.stack.conftest import skip_or_fail
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])
+def test_deployment_check_passes(check: Callable[[], CheckResult]) -> None:
+    result = check()
+    if result.skipped:
+        skip_or_fail(result.output)
+    assert result.ok, f"{result.name}:\n{result.output}"
+
+
+def test_templates_render_every_variable_and_leave_nginx_variables_alone() -> None:
+    values = native_nginx_values("127.0.0.1:1", (2, 3), Path("access.log"), "10r/s")
+    rendered = render_template((TEMPLATE_DIR / "runtime" / "upstream.conf.template").read_text(), values)
+    assert "${" not in rendered
+    assert "server 127.0.0.1:2 max_fails=1 fail_timeout=10s; server 127.0.0.1:3" in rendered
+    assert "$binary_remote_addr" in rendered, "nginx's own variables must survive the rendering"
+    with pytest.raises(StackError, match="NGINX_UNKNOWN"):
+        render_template("listen ${NGINX_UNKNOWN};", values)
+
+
+def test_compose_sets_every_template_variable() -> None:
+    compose = (TEMPLATE_DIR.parent.parent / "docker-compose.yml").read_text()
+    templates = "".join(p.read_text() for p in TEMPLATE_DIR.rglob("*.template"))
+    used = set(TEMPLATE_VARIABLE.findall(templates))
+    assert used == set(native_nginx_values("x", (1,), Path("x"), "x")), "native values and templates differ"
+    for name in used:
+        assert f"      {name}:" in compose, f"docker-compose.yml does not set {name} for the nginx image"
