@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import MutableMapping
+from contextvars import ContextVar
 from typing import Any, TextIO
 
+import msgspec
 import structlog
 
 from service.settings import Settings
@@ -21,6 +24,63 @@ from service.settings import Settings
 REDACTED_KEYS = frozenset({"password", "token", "authorization", "email", "secret", "secret_key", "cookie"})
 # Servers configure their own handlers; ours replace them so their lines share the format.
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "granian", "_granian", "granian.access")
+
+
+_json = msgspec.json.Encoder(enc_hook=str)  # ~6x faster than json.dumps; unknown types become str
+
+
+def _dumps(event_dict: Any, **_: Any) -> str:
+    return _json.encode(event_dict).decode()
+
+
+class _RequestLog:
+    """Where the per-request line goes: in JSON mode straight to the stream (the structlog chain
+    cost ~15 us of CPU per request, most of the 20% budget of the trivial endpoint; the line has the
+    same keys); in console mode through structlog, where speed does not matter."""
+
+    stream: TextIO | None = None
+    min_level = logging.INFO
+
+
+_LEVELS = {"info": logging.INFO, "warning": logging.WARNING}
+_second: tuple[int, str] = (0, "")
+
+
+def _utc_timestamp() -> str:
+    """ISO 8601 UTC with microseconds, formatted once per second (datetime.isoformat costs ~3 us)."""
+    global _second
+    now = time.time()
+    whole = int(now)
+    if whole != _second[0]:
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int((now - whole) * 1_000_000):06d}Z"
+
+
+def log_request(level: str, fields: dict[str, Any]) -> None:
+    """Write one request line. `fields` holds ids and numbers only (service.observability)."""
+    if _LEVELS[level] < _RequestLog.min_level:
+        return
+    stream = _RequestLog.stream
+    if stream is None:
+        getattr(structlog.get_logger("service.requests"), level)("request", **fields)
+        return
+    fields["event"] = "request"
+    fields["level"] = level
+    fields["timestamp"] = _utc_timestamp()
+    stream.write(_json.encode(fields).decode() + "\n")
+    stream.flush()
+
+
+# Set by service.observability for the duration of each request; one ContextVar costs less per
+# request than structlog.contextvars.bind_contextvars and needs no cleanup dance.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def add_request_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
 
 
 def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -43,7 +103,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     use_json = uses_json(settings)
     level = logging.getLevelNamesMapping()[settings.log_level.upper()]
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_dumps)
         if use_json
         else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
@@ -52,7 +112,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         structlog.processors.format_exc_info if use_json else structlog.processors.StackInfoRenderer()
     )
     shared: list[structlog.typing.Processor] = [
-        structlog.contextvars.merge_contextvars,  # request_id, bound per request by service.observability
+        add_request_id,
+        structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
@@ -63,6 +124,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,  # tests reconfigure; a cached logger would keep the old sink
     )
+    _RequestLog.stream, _RequestLog.min_level = (stream if use_json else None), level
     _route_standard_logging(stream, level, [exceptions, renderer], [*shared, structlog.stdlib.add_logger_name])
 
 

@@ -36,6 +36,7 @@ class Metrics:
         # Files only if prometheus-client itself found the variable at import (see prepare_multiprocess_dir).
         self.multiprocess_dir = "" if values.ValueClass is values.MutexValue else multiprocess_dir
         self._engine: AsyncEngine | None = None
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         r = self.registry
         self.requests = Counter("conduit_http_requests", "HTTP requests answered", LABELS, registry=r)
         self.latency = Histogram(
@@ -73,27 +74,30 @@ class Metrics:
         self.build_info.labels(version=version, python=platform.python_version()).set(1)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (method, route, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:  # labels() costs a lock and a tuple build; the series set is small
+            labels = (method, route, str(status))
+            children = self._children[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def watch_pool(self, engine: AsyncEngine) -> None:
-        """Report the pool of `engine`, sampled at each checkout, at the end of each request and at
-        each scrape. (A checkin event fires before the pool counts the connection as returned, and
-        sampling only at scrape time would show one worker's pool in multiprocess mode.)"""
-        if not isinstance(engine.sync_engine.pool, QueuePool):
+        """Follow the pool through its checkout and checkin events, which also work in multiprocess
+        mode (a collector reading the pool at scrape time would see only the scraping worker)."""
+        pool = engine.sync_engine.pool
+        if not isinstance(pool, QueuePool):
             return  # SQLite in memory and NullPool have no size to report
         self._engine = engine
-        self.pool_size.set(engine.sync_engine.pool.size())
+        self.pool_size.set(pool.size())
         event.listen(engine.sync_engine, "checkout", lambda *_: self.sample_pool())
+        # The checkin event fires before the pool counts the connection as returned.
+        event.listen(engine.sync_engine, "checkin", lambda *_: self.sample_pool(returning=1))
 
-    def sample_pool(self) -> None:
-        engine = self._engine
-        if engine is None:
-            return
-        pool = engine.sync_engine.pool  # read each time: engine.dispose() swaps in a new pool
+    def sample_pool(self, returning: int = 0) -> None:
+        pool = self._engine.sync_engine.pool if self._engine else None  # engine.dispose() swaps pools
         if isinstance(pool, QueuePool):
-            self.pool_in_use.set(pool.checkedout())
+            self.pool_in_use.set(pool.checkedout() - returning)
             self.pool_overflow.set(max(pool.overflow(), 0))
 
     def exposition(self) -> bytes:

@@ -8,15 +8,15 @@ leave no log line, no metric and no request id.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
-import uuid
 from time import perf_counter
 
-import structlog
 from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
+from service.logs import REQUEST_ID, log_request
 from service.metrics import Metrics
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -25,8 +25,6 @@ REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 UNMATCHED_ROUTE = "unmatched"  # one label for every unknown path, so scanners cannot explode the series
 CLIENT_CLOSED = 499  # NGINX's code for "the client went away before the answer"
-
-log = structlog.get_logger("service.requests")
 
 
 def incoming_request_id(scope: Scope) -> str | None:
@@ -49,9 +47,9 @@ class RequestObservability:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        request_id = incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = incoming_request_id(scope) or os.urandom(16).hex()  # like NGINX's $request_id
         path = scope["path"]  # before routing rewrites it for mounted apps
-        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        token = REQUEST_ID.set(request_id)  # every log line of this request carries it
         header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
         status = 0
         started = perf_counter()
@@ -74,28 +72,28 @@ class RequestObservability:
             status = status or 500
             raise
         finally:
-            self._record(scope, path, status, perf_counter() - started)
-            structlog.contextvars.reset_contextvars(**tokens)
+            self._record(scope, request_id, path, status, perf_counter() - started)
+            REQUEST_ID.reset(token)
 
-    def _record(self, scope: HTTPScope, path: str, status: int, seconds: float) -> None:
+    def _record(self, scope: HTTPScope, request_id: str, path: str, status: int, seconds: float) -> None:
         method = scope["method"]
         route = scope.get("path_template") or UNMATCHED_ROUTE
         if self.metrics:
             self.metrics.in_flight.dec()
             self.metrics.observe(method, route, status, seconds)
-            self.metrics.sample_pool()
         if self.log_requests:
+            fields = {
+                "request_id": request_id,
+                "method": method,
+                "route": route,
+                "path": path,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+            }
             # user_id is set by service.auth when the request carried a valid token.
-            user_id = scope.get("user_id")
-            (log.warning if status >= 500 else log.info)(
-                "request",
-                method=method,
-                route=route,
-                path=path,
-                status=status,
-                duration_ms=round(seconds * 1000, 2),
-                **({"user_id": user_id} if user_id is not None else {}),
-            )
+            if (user_id := scope.get("user_id")) is not None:
+                fields["user_id"] = user_id
+            log_request("warning" if status >= 500 else "info", fields)
 
 
 def install(app: Litestar, metrics: Metrics | None, log_requests: bool) -> None:
