@@ -59,12 +59,20 @@ def find_lab(number: int, root: Path = ROOT) -> Lab:
     raise SystemExit(f"no lab {number}; there are: {', '.join(str(lab.number) for lab in find_labs(root))}")
 
 
-def run_check(lab: Lab, root: Path, *, quiet: bool = False) -> subprocess.CompletedProcess[str]:
-    """pytest on the lab's check file, with this interpreter (the project's .venv), inside `root`."""
+def run_pytest(files: list[Path], root: Path, *, quiet: bool = False) -> subprocess.CompletedProcess[str]:
+    """pytest on check files, with this interpreter (the project's .venv), inside `root`."""
     env = {**os.environ, "PYTHONPATH": str(root), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header"]
-    command.append(str(lab.check_file.relative_to(root)))
+    command += [str(file.relative_to(root)) for file in files]
     return subprocess.run(command, cwd=root, env=env, capture_output=quiet, text=True, check=False)  # noqa: S603
+
+
+def run_check(lab: Lab, root: Path, *, quiet: bool = False) -> subprocess.CompletedProcess[str]:
+    return run_pytest([lab.check_file], root, quiet=quiet)
+
+
+def failed_tests(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line.split(" - ")[0] for line in result.stdout.splitlines() if line.startswith("FAILED")]
 
 
 class PatchDoesNotApply(Exception):
@@ -111,9 +119,26 @@ def copy_repository(destination: Path) -> None:
             shutil.copy2(source, target)
 
 
-def verify_one(lab: Lab, scratch: Path) -> tuple[bool, str]:
-    """Fails untouched (and after its setup patch), passes with the solution. Returns (ok, report)."""
-    began = time.monotonic()
+def verify_untouched(labs: list[Lab], scratch: Path) -> dict[int, tuple[bool, list[str]]]:
+    """Every check fails on one untouched copy; one pytest run for all of them (they share it)."""
+    root = scratch / "untouched"
+    copy_repository(root)
+    result = run_pytest([find_lab(lab.number, root).check_file for lab in labs], root, quiet=True)
+    failed = failed_tests(result)
+    verdicts: dict[int, tuple[bool, list[str]]] = {}
+    for lab in labs:
+        mine = [line for line in failed if f"check_lab{lab.number}.py::" in line]
+        # A lab "fails" only when its tests ran and some failed (exit code 1): a crash, an import
+        # error or a collection error (exit codes 2-5) proves nothing about the lab.
+        ok = result.returncode == 1 and bool(mine)
+        steps = [f"untouched: fails (exit code {result.returncode}){'' if ok else '  <-- WRONG'}"]
+        steps += [f"  {line}" for line in mine] if ok else [result.stdout[-3000:] + result.stderr[-2000:]]
+        verdicts[lab.number] = ok, steps
+    return verdicts
+
+
+def verify_patched(lab: Lab, scratch: Path) -> tuple[bool, list[str]]:
+    """A break-it lab fails after its setup patch; every lab passes with its solution."""
     root = scratch / f"lab{lab.number}"
     copy_repository(root)
     copied = find_lab(lab.number, root)
@@ -121,10 +146,7 @@ def verify_one(lab: Lab, scratch: Path) -> tuple[bool, str]:
 
     def expect(should_pass: bool, label: str) -> bool:
         result = run_check(copied, root, quiet=True)
-        passed = result.returncode == 0
-        failed = [line.split(" - ")[0] for line in result.stdout.splitlines() if line.startswith("FAILED")]
-        # A lab "fails" only when its tests ran and some failed (exit code 1): a crash, an import
-        # error or a collection error (exit codes 2-5) proves nothing about the lab.
+        passed, failed = result.returncode == 0, failed_tests(result)
         as_expected = passed if should_pass else (result.returncode == 1 and bool(failed))
         outcome = "passes" if passed else f"fails (exit code {result.returncode})"
         steps.append(f"{label}: {outcome}{'' if as_expected else '  <-- WRONG'}")
@@ -135,11 +157,11 @@ def verify_one(lab: Lab, scratch: Path) -> tuple[bool, str]:
         return as_expected
 
     try:
-        ok = expect(False, "untouched")
-        if ok and copied.setup_patch:
+        ok = True
+        if copied.setup_patch:
             start(copied, root, quiet=True)
             ok = expect(False, "after setup.patch")
-        elif ok:
+        else:
             (copied.folder / STARTED).touch()
         if ok:
             apply_patch(copied.solution_patch, root)
@@ -147,18 +169,23 @@ def verify_one(lab: Lab, scratch: Path) -> tuple[bool, str]:
     except PatchDoesNotApply as error:
         ok = False
         steps.append(f"{error}  <-- WRONG")
-    report = f"lab {lab.number} ({lab.folder.name}) {'OK' if ok else 'BROKEN'} in {time.monotonic() - began:.1f}s\n"
-    return ok, report + "".join(f"    {step}\n" for step in steps)
+    return ok, steps
 
 
 def verify(numbers: list[int]) -> int:
     labs = [find_lab(n) for n in numbers] if numbers else find_labs()
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="labs-verify-") as scratch, ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(lambda lab: verify_one(lab, Path(scratch)), labs))
-    for _, report in results:
-        print(report, end="")
-    broken = [lab.number for lab, (ok, _) in zip(labs, results, strict=True) if not ok]
+        untouched = pool.submit(verify_untouched, labs, Path(scratch))
+        patched = list(pool.map(lambda lab: verify_patched(lab, Path(scratch)), labs))
+        first = untouched.result()
+    broken = []
+    for lab, (patched_ok, patched_steps) in zip(labs, patched, strict=True):
+        untouched_ok, untouched_steps = first[lab.number]
+        ok = untouched_ok and patched_ok
+        broken += [] if ok else [lab.number]
+        print(f"lab {lab.number} ({lab.folder.name}) {'OK' if ok else 'BROKEN'}")
+        print("".join(f"    {step}\n" for step in untouched_steps + patched_steps), end="")
     print(f"labs-verify: {len(labs) - len(broken)}/{len(labs)} labs proven in {time.monotonic() - began:.1f}s")
     return 1 if broken else 0
 
