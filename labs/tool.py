@@ -103,15 +103,29 @@ def start(lab: Lab, root: Path = ROOT, *, quiet: bool = False) -> None:
         print(f"lab {lab.number} started: read {guide}, then `make lab N={lab.number}`")
 
 
+_NOT_COPIED = {".git", ".venv", "var", "reports", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache"}
+
+
 def copy_repository(destination: Path) -> None:
-    """Copy the files git knows about (tracked, plus new files not ignored): no .venv, var or reports."""
+    """Copy the files git knows about (tracked, plus new files not ignored): no .venv, var or reports.
+
+    Outside a git checkout (an unpacked archive) it copies the tree minus the usual caches.
+    """
     listing = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
         cwd=ROOT,
         capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listing.split("\0")):
+        check=False,
+    )
+    if listing.returncode == 0:
+        names = [name for name in listing.stdout.decode().split("\0") if name]
+    else:
+        names = [
+            str(path.relative_to(ROOT))
+            for path in ROOT.rglob("*")
+            if path.is_file() and path.name != STARTED and not _NOT_COPIED.intersection(path.relative_to(ROOT).parts)
+        ]
+    for name in names:
         source = ROOT / name
         if source.is_file():
             target = destination / name
