@@ -287,6 +287,50 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("list-limit-text", "GET", "/api/articles?limit=abc", "limit=abc", auth=False, error_key="limit"),
     BadInput("list-limit-huge", "GET", "/api/articles?limit=1000000", "limit=1000000", auth=False, error_key="limit"),
     BadInput("list-offset-negative", "GET", "/api/articles?offset=-5", "offset=-5", auth=False, error_key="offset"),
+    BadInput("list-tag-nul", "GET", "/api/articles?tag=a%00b", "tag containing NUL", auth=False, error_key="tag"),
+    BadInput(
+        "list-author-nul", "GET", "/api/articles?author=%00", "author containing NUL", auth=False, error_key="author"
+    ),
+    # --- path parameters: NUL can be in no slug or username (and PostgreSQL refuses it in text)
+    BadInput(
+        "article-slug-nul",
+        "GET",
+        "/api/articles/a%00b",
+        "slug containing NUL",
+        auth=False,
+        status=404,
+        error_key="slug",
+    ),
+    BadInput(
+        "update-slug-nul",
+        "PUT",
+        "/api/articles/a%00b",
+        "slug containing NUL",
+        {"article": {"body": "x"}},
+        status=404,
+        error_key="slug",
+    ),
+    BadInput(
+        "comments-slug-nul",
+        "GET",
+        "/api/articles/a%00b/comments",
+        "slug containing NUL",
+        auth=False,
+        status=404,
+        error_key="slug",
+    ),
+    BadInput(
+        "profile-nul",
+        "GET",
+        "/api/profiles/a%00b",
+        "username containing NUL",
+        auth=False,
+        status=404,
+        error_key="username",
+    ),
+    BadInput(
+        "follow-nul", "POST", "/api/profiles/a%00b/follow", "username containing NUL", status=404, error_key="username"
+    ),
     BadInput("feed-limit-text", "GET", "/api/articles/feed?limit=ten", "limit=ten", error_key="limit"),
 )
 

@@ -1,9 +1,10 @@
-"""ASGI middleware for every response: security headers."""
+"""ASGI middleware for every response: security headers, and a 404 for NUL in a path parameter."""
 
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
+from litestar.response import Response
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = {
@@ -51,3 +52,18 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
             await send(message)
 
         await next_app(scope, receive, send_with_headers)
+
+
+class NulPathParameterMiddleware(ASGIMiddleware):
+    """404 for a path parameter containing NUL (`/api/articles/a%00b`): no slug or username can hold
+    one, and PostgreSQL refuses NUL in text, so the lookup itself would fail with a 500."""
+
+    scopes = ("http",)  # type: ignore[assignment]
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        for name, value in scope.get("path_params", {}).items():
+            if isinstance(value, str) and "\x00" in value:
+                response = Response({"errors": {name: ["not found"]}}, status_code=404)
+                await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]
+                return
+        await next_app(scope, receive, send)

@@ -30,7 +30,8 @@ async def provide_article_service(db_session: NamedDependency[AsyncSession]) -> 
 # The page size cap is a setting (MAX_PAGE_SIZE); 1000 is the hard ceiling the schema documents.
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size (capped at MAX_PAGE_SIZE)")]
 Offset = Annotated[int, Parameter(ge=0, le=2_000_000_000, description="Articles to skip")]
-FilterValue = Annotated[str | None, Parameter(max_length=255)]
+# No NUL: PostgreSQL refuses it in text, so the query would fail instead of matching nothing.
+FilterValue = Annotated[str | None, Parameter(max_length=255, pattern=r"^[^\x00]*$")]
 
 
 class ArticleController(Controller):
