@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -133,6 +134,21 @@ def copy_repository(destination: Path) -> None:
             shutil.copy2(source, target)
 
 
+def lint_clean(patch: Path, root: Path, steps: list[str]) -> bool:
+    """A reference solution follows the house style: ruff check and ruff format on what it touches."""
+    touched = re.findall(r"^\+\+\+ b/(\S+\.py)$", patch.read_text(encoding="utf-8"), re.MULTILINE)
+    if not touched:
+        return True
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    for command in ([ruff, "check", "--quiet", *touched], [ruff, "format", "--check", "--quiet", *touched]):
+        result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            steps.append(f"solution is not lint-clean ({' '.join(command[1:3])})  <-- WRONG\n{result.stdout}")
+            return False
+    steps.append(f"solution passes ruff check and ruff format ({len(touched)} Python files)")
+    return True
+
+
 def verify_untouched(labs: list[Lab], scratch: Path) -> dict[int, tuple[bool, list[str]]]:
     """Every check fails on one untouched copy; one pytest run for all of them (they share it)."""
     root = scratch / "untouched"
@@ -179,7 +195,7 @@ def verify_patched(lab: Lab, scratch: Path) -> tuple[bool, list[str]]:
             (copied.folder / STARTED).touch()
         if ok:
             apply_patch(copied.solution_patch, root)
-            ok = expect(True, "with solution.patch")
+            ok = expect(True, "with solution.patch") and lint_clean(copied.solution_patch, root, steps)
     except PatchDoesNotApply as error:
         ok = False
         steps.append(f"{error}  <-- WRONG")
