@@ -5,6 +5,7 @@ Each check runs the real tool (docker-compose, hadolint, nginx, actionlint); see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,3 +43,6 @@ def test_compose_sets_every_template_variable() -> None:
     assert used == set(native_nginx_values("x", (1,), Path("x"), "x")), "native values and templates differ"
     for name in used:
         assert f"      {name}:" in compose, f"docker-compose.yml does not set {name} for the nginx image"
+    # The image's envsubst also replaces bare $NAME for any variable set in the container (PATH,
+    # HOSTNAME, ...); deploy/stack.py only knows ${NGINX_*}. Upper-case names are kept to those.
+    assert set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", templates)) == used
