@@ -54,7 +54,8 @@ def main(pytest_args: list[str]) -> int:
         secret = secrets.token_urlsafe(48)
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/qa.db",
+            # QA_DATABASE_URL: an empty database of your own (e.g. PostgreSQL) instead of a fresh SQLite.
+            "DATABASE_URL": os.environ.get("QA_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp}/qa.db",
             "SECRET_KEY": secret,
             "ENVIRONMENT": "test",
             "LOG_LEVEL": "WARNING",
@@ -74,7 +75,7 @@ def main(pytest_args: list[str]) -> int:
         exit_code = 1
         try:
             wait_ready(url, app)
-            print(f"qa: app started at {url} (SQLite in {tmp})", flush=True)
+            print(f"qa: app started at {url} on {env['DATABASE_URL'].split('://')[0]}", flush=True)
             qa_env = {**os.environ, "BASE_URL": url, "QA_SECRET_KEY": secret}
             exit_code = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=qa_env, cwd=ROOT).returncode
         finally:
