@@ -13,6 +13,7 @@ import pytest
 
 from deploy.checks import CHECKS, CheckResult
 from deploy.stack import TEMPLATE_DIR, TEMPLATE_VARIABLE, StackError, native_nginx_values, render_template
+from service.settings import Settings
 from tests.stack.conftest import skip_or_fail
 
 pytestmark = pytest.mark.stack
@@ -46,3 +47,11 @@ def test_compose_sets_every_template_variable() -> None:
     # The image's envsubst also replaces bare $NAME for any variable set in the container (PATH,
     # HOSTNAME, ...); deploy/stack.py only knows ${NGINX_*}. Upper-case names are kept to those.
     assert set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", templates)) == used
+
+
+def test_body_limits_agree_between_nginx_compose_and_the_app() -> None:
+    server = (TEMPLATE_DIR.parent / "conduit" / "server.conf").read_text()
+    compose = (TEMPLATE_DIR.parent.parent / "docker-compose.yml").read_text()
+    (nginx_limit,) = re.findall(r"^\s*client_max_body_size (\d+)m;", server, re.MULTILINE)
+    (compose_limit,) = re.findall(r'MAX_BODY_BYTES: "(\d+)"', compose)
+    assert int(nginx_limit) * 1_048_576 == int(compose_limit) == Settings().max_body_bytes
