@@ -213,7 +213,9 @@ class Stack:
 
     def environment(self) -> dict[str, str]:
         """What compose's app service gets: production settings, JSON logs, the stack's database."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+        # Like a container: only what the stack sets, so a variable exported in the developer's
+        # shell (LOGIN_MAX_FAILURES, DOCS_ENABLED, ...) cannot change the stack under test.
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")}
         env.update(
             ENVIRONMENT="production",
             DATABASE_URL=self.database_url,
