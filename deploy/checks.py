@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.stack import NGINX_DIR, ROOT, native_nginx_values, nginx_binary, nginx_config_test, prepare_nginx
+from deploy.nginx import NGINX_DIR, ROOT, native_nginx_values, nginx_binary, nginx_config_test, prepare_nginx
 
 BIN = Path(sys.executable).parent
 # Enough for `docker-compose config` to interpolate; the real values live in .env, never here.

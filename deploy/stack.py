@@ -11,12 +11,9 @@ with loopback addresses where compose puts Docker's resolver and the `app` servi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,126 +25,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy.engine import make_url
 
+from deploy.nginx import (
+    NginxConfigError,
+    native_nginx_values,
+    nginx_binary,
+    nginx_command,
+    nginx_config_test,
+    prepare_nginx,
+)
+from deploy.postgres import create_database, postgres_unavailable
+
 ROOT = Path(__file__).resolve().parent.parent
-NGINX_DIR = ROOT / "nginx"
-TEMPLATE_DIR = NGINX_DIR / "templates"
 DEFAULT_RUN_DIR = ROOT / "var" / "stack"
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/conduit_stack"
-ADMIN_DATABASE_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 DEFAULT_AUTH_RATE = "10r/s"
-TEMPLATE_VARIABLE = re.compile(r"\$\{(NGINX_[A-Z_]+)\}")
 
 
 class StackError(RuntimeError):
     """A part of the stack did not start; the message says which and shows its log."""
-
-
-# --- NGINX configuration ---------------------------------------------------------------------
-
-
-def native_nginx_values(listen: str, app_ports: Sequence[int], access_log: Path, auth_rate: str) -> dict[str, str]:
-    """The NGINX_* values compose sets for the image, with loopback processes instead of Docker DNS."""
-    servers = " ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;" for port in app_ports)
-    return {
-        "NGINX_LISTEN": listen,
-        "NGINX_RESOLVER": "# no resolver: the native upstream lists fixed loopback addresses",
-        "NGINX_UPSTREAM_SERVERS": servers,
-        "NGINX_ACCESS_LOG": str(access_log),
-        "NGINX_AUTH_RATE": auth_rate,
-    }
-
-
-def render_template(text: str, values: Mapping[str, str]) -> str:
-    """envsubst as the nginx image runs it: `${NAME}` is replaced, every other `$` is left alone."""
-
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            raise StackError(f"nginx template variable {name} has no value")
-        return values[name]
-
-    return TEMPLATE_VARIABLE.sub(substitute, text)
-
-
-def prepare_nginx(conf_dir: Path, values: Mapping[str, str]) -> Path:
-    """Lay out an nginx prefix in conf_dir: links to the repository's files, rendered templates."""
-    conf_dir.mkdir(parents=True, exist_ok=True)
-    links = {
-        "nginx.conf": NGINX_DIR / "nginx.conf",
-        "conduit": NGINX_DIR / "conduit",
-        "mime.types": Path("/etc/nginx/mime.types"),
-    }
-    for name, target in links.items():
-        link = conf_dir / name
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(target)
-    for template in sorted(TEMPLATE_DIR.rglob("*.template")):
-        output = conf_dir / template.relative_to(TEMPLATE_DIR).with_suffix("")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(render_template(template.read_text(), values))
-    return conf_dir / "nginx.conf"
-
-
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-
-
-def nginx_command(conf: Path, *extra: str, daemon: bool = True) -> list[str]:
-    binary = nginx_binary()
-    if binary is None:
-        raise StackError("nginx is not installed (Debian/Ubuntu: apt-get install nginx)")
-    run_dir = conf.parent
-    # pid and error log go to the run directory (nginx.conf leaves both unset); nginx takes one -g.
-    globals_ = f"pid {run_dir / 'nginx.pid'}; error_log {run_dir / 'error.log'} warn;"
-    globals_ += "" if daemon else " daemon off;"
-    return [binary, "-p", str(run_dir), "-c", str(conf), "-e", str(run_dir / "error.log"), "-g", globals_, *extra]
-
-
-def nginx_config_test(conf: Path) -> subprocess.CompletedProcess[str]:
-    """`nginx -t` on the rendered configuration (output in .stdout, errors included)."""
-    command = nginx_command(conf, "-t")
-    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)  # noqa: S603 - fixed argv
-
-
-# --- PostgreSQL ------------------------------------------------------------------------------
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(_asyncpg_dsn(ADMIN_DATABASE_URL), timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def postgres_unavailable() -> str | None:
-    """None when the admin database answers; otherwise the reason."""
-    try:
-        asyncio.run(_admin("SELECT 1"))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        return f"PostgreSQL at {make_url(ADMIN_DATABASE_URL).render_as_string()} unreachable: {exc!r}"
-    return None
-
-
-def create_database(database_url: str, *, exist_ok: bool) -> None:
-    name = make_url(database_url).database
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except asyncpg.DuplicateDatabaseError:
-        if not exist_ok:
-            raise
-
-
-def drop_database(database_url: str) -> None:
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{make_url(database_url).database}" WITH (FORCE)'))
 
 
 # --- Processes -------------------------------------------------------------------------------
@@ -330,7 +227,7 @@ def up(args: argparse.Namespace) -> None:
     stack = Stack(args.run_dir, args.database_url, args.port, ports, args.auth_rate, detach=True)
     try:
         stack.start()
-    except StackError:
+    except (StackError, NginxConfigError):
         stack.stop()
         raise
     state_file.write_text(json.dumps({"url": stack.url, "processes": stack.processes()}, indent=2))
@@ -365,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         up(args) if args.command == "up" else down(args)
-    except StackError as exc:
+    except (StackError, NginxConfigError) as exc:
         raise SystemExit(f"stack: {exc}") from None
 
 

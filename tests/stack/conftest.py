@@ -16,8 +16,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from deploy.stack import ADMIN_DATABASE_URL, Stack, create_database, drop_database, free_port, nginx_binary
-from deploy.stack import postgres_unavailable as postgres_unavailable_reason
+from deploy.nginx import nginx_binary
+from deploy.postgres import ADMIN_DATABASE_URL, create_database, drop_database, postgres_unavailable
+from deploy.stack import Stack, free_port
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 # This suite's share of the repository's port plan (make stack uses 8380-8382).
@@ -38,7 +39,7 @@ def skip_or_fail(reason: str) -> None:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if nginx_binary() is None:
         skip_or_fail("nginx is not installed (apt-get install nginx)")
-    reason = postgres_unavailable_reason()
+    reason = postgres_unavailable()
     if reason:
         skip_or_fail(reason)
     name = f"stack_test_{uuid.uuid4().hex[:12]}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from deploy.checks import CHECKS, CheckResult
-from deploy.stack import TEMPLATE_DIR, TEMPLATE_VARIABLE, StackError, native_nginx_values, render_template
+from deploy.nginx import TEMPLATE_DIR, TEMPLATE_VARIABLE, NginxConfigError, native_nginx_values, render_template
 from service.settings import Settings
 from tests.stack.conftest import skip_or_fail
 
@@ -33,7 +33,7 @@ def test_templates_render_every_variable_and_leave_nginx_variables_alone() -> No
     assert "${" not in rendered
     assert "server 127.0.0.1:2 max_fails=1 fail_timeout=10s; server 127.0.0.1:3" in rendered
     assert "$binary_remote_addr" in rendered, "nginx's own variables must survive the rendering"
-    with pytest.raises(StackError, match="NGINX_UNKNOWN"):
+    with pytest.raises(NginxConfigError, match="NGINX_UNKNOWN"):
         render_template("listen ${NGINX_UNKNOWN};", values)
 
 
@@ -45,7 +45,7 @@ def test_compose_sets_every_template_variable() -> None:
     for name in used:
         assert f"      {name}:" in compose, f"docker-compose.yml does not set {name} for the nginx image"
     # The image's envsubst also replaces bare $NAME for any variable set in the container (PATH,
-    # HOSTNAME, ...); deploy/stack.py only knows ${NGINX_*}. Upper-case names are kept to those.
+    # HOSTNAME, ...); deploy/nginx.py only knows ${NGINX_*}. Upper-case names are kept to those.
     assert set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", templates)) == used
 
 
