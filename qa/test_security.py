@@ -163,14 +163,20 @@ def test_api4_oversized_body_is_413_before_parsing(client: httpx.Client, author:
 def test_api5_undeclared_functions_do_not_exist(client: httpx.Client, author: User, method: str, path: str) -> None:
     response = client.request(method, path, headers=author.auth)
     assert response.status_code == 405, response.text
+    assert "OPTIONS" in response.headers.get("Allow", ""), response.headers
 
 
 # ---- API8 Security misconfiguration --------------------------------------------------------------
 
 
 def test_api8_security_headers(client: httpx.Client, article: dict[str, object]) -> None:
-    for path in ("/api/tags", f"/api/articles/{article['slug']}", "/api/articles/nope-nope"):
-        headers = client.get(path).headers
+    answers = {
+        path: client.get(path) for path in ("/api/tags", f"/api/articles/{article['slug']}", "/api/articles/nope-nope")
+    }
+    answers["router 404"] = client.get("/api/no-such-route")  # answered by the router, before any handler
+    answers["router 405"] = client.delete("/api/tags")
+    for path, response in answers.items():
+        headers = response.headers
         assert headers["X-Content-Type-Options"] == "nosniff", path
         assert headers["X-Frame-Options"] == "DENY", path
         assert headers["Referrer-Policy"] == "no-referrer", path

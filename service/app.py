@@ -25,7 +25,7 @@ from service.ratelimit import FailedLoginLimiter
 from service.security import create_password_hasher
 from service.settings import Settings
 from service.users.controller import UserController
-from service.web import NulPathParameterMiddleware, SecurityHeadersMiddleware
+from service.web import NulPathParameterMiddleware, add_security_headers
 
 VERSION = "0.1.0"
 
@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             expose_headers=["X-Request-ID", "Retry-After"],
             max_age=600,
         ),
-        middleware=[SecurityHeadersMiddleware(), NulPathParameterMiddleware()],
+        middleware=[NulPathParameterMiddleware()],
+        before_send=[add_security_headers],
         openapi_config=create_openapi_config(VERSION) if settings.docs_enabled else None,
         request_max_body_size=settings.max_body_bytes,
         debug=False,

@@ -1,4 +1,4 @@
-"""ASGI middleware for every response: security headers, and a 404 for NUL in a path parameter."""
+"""Every response gets the security headers; a path parameter containing NUL gets a 404."""
 
 from __future__ import annotations
 
@@ -33,25 +33,19 @@ def allowed_methods(scope: Scope) -> str:
     return "OPTIONS"
 
 
-class SecurityHeadersMiddleware(ASGIMiddleware):
-    scopes = ("http",)  # type: ignore[assignment]
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        is_api = scope["path"].startswith("/api")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                if scope.get("method") == "OPTIONS" and "allow" in headers:
-                    headers["Allow"] = allowed_methods(scope)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if is_api:
-                    for name, value in API_ONLY_HEADERS.items():
-                        headers.setdefault(name, value)
-            await send(message)
-
-        await next_app(scope, receive, send_with_headers)
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """`before_send` hook, so the headers are on every answer, including the router's own 404 and
+    405 that no middleware sees (an unknown path or method)."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    if scope.get("method") == "OPTIONS" and "allow" in headers:
+        headers["Allow"] = allowed_methods(scope)
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    if scope["path"].startswith("/api"):
+        for name, value in API_ONLY_HEADERS.items():
+            headers.setdefault(name, value)
 
 
 class NulPathParameterMiddleware(ASGIMiddleware):
