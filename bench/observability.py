@@ -68,18 +68,18 @@ def server(workdir: Path, mode: str) -> Iterator[tuple[int, int, Path]]:
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)  # noqa: S603 - our own argv
     try:
-        wait_ready(port, process)
+        wait_ready(port, process, log_path)
         yield port, process.pid, log_path
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
+def wait_ready(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}")
+            raise SystemExit(f"the server exited with {process.returncode}:\n{log_path.read_text()[-2000:]}")
         url = f"http://127.0.0.1:{port}/health/live"
         with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1):
             return

@@ -8,6 +8,7 @@ the process writes is one JSON object a log pipeline can parse.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import MutableMapping
@@ -39,6 +40,7 @@ class _RequestLog:
     same keys); in console mode through structlog, where speed does not matter."""
 
     stream: TextIO | None = None
+    fd: int | None = None
     min_level = logging.INFO
 
 
@@ -67,8 +69,22 @@ def log_request(level: str, fields: dict[str, Any]) -> None:
     fields["event"] = "request"
     fields["level"] = level
     fields["timestamp"] = _utc_timestamp()
-    stream.write(_json.encode(fields).decode() + "\n")
-    stream.flush()
+    line = _json.encode(fields) + b"\n"
+    if _RequestLog.fd is not None:
+        # stderr is line-buffered, so nothing of its own is pending: one write(2), no text layer.
+        os.write(_RequestLog.fd, line)
+    else:
+        stream.write(line.decode())
+        stream.flush()
+
+
+def _line_buffered_fd(stream: TextIO) -> int | None:
+    if not getattr(stream, "line_buffering", False):
+        return None
+    try:
+        return stream.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
 
 
 # Set by service.observability for the duration of each request; one ContextVar costs less per
@@ -125,6 +141,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         cache_logger_on_first_use=False,  # tests reconfigure; a cached logger would keep the old sink
     )
     _RequestLog.stream, _RequestLog.min_level = (stream if use_json else None), level
+    _RequestLog.fd = _line_buffered_fd(stream) if use_json else None
     _route_standard_logging(stream, level, [exceptions, renderer], [*shared, structlog.stdlib.add_logger_name])
 
 

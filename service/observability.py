@@ -62,7 +62,7 @@ class RequestObservability:
             await send(message)
 
         if self.metrics:
-            self.metrics.in_flight.inc()
+            self.metrics.request_started()
         try:
             await self.app(scope, receive, send_with_request_id)
         except asyncio.CancelledError:
@@ -79,8 +79,7 @@ class RequestObservability:
         method = scope["method"]
         route = scope.get("path_template") or UNMATCHED_ROUTE
         if self.metrics:
-            self.metrics.in_flight.dec()
-            self.metrics.observe(method, route, status, seconds)
+            self.metrics.request_finished(method, route, status, seconds)
         if self.log_requests:
             fields = {
                 "request_id": request_id,
