@@ -7,6 +7,7 @@ against a laptop, the compose stack behind NGINX or a staging host.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -88,7 +89,15 @@ def register(client: httpx.Client, prefix: str = "qa") -> User:
     name = unique(prefix)
     password = f"pw-{uuid.uuid4().hex}"
     email = f"{name}@example.com"
-    response = client.post("/api/users", json={"user": {"username": name, "email": email, "password": password}})
+    body = {"user": {"username": name, "email": email, "password": password}}
+    response = client.post("/api/users", json=body)
+    for _ in range(60):
+        # Behind a proxy that rate-limits the auth routes (the NGINX stack does), back off like a
+        # polite client instead of failing the test that merely needed a user.
+        if response.status_code != 429:
+            break
+        time.sleep(float(response.headers.get("Retry-After", "0.5")))
+        response = client.post("/api/users", json=body)
     assert response.status_code == 201, response.text
     return User(username=name, email=email, password=password, token=response.json()["user"]["token"])
 
