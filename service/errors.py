@@ -138,7 +138,9 @@ def handle_database_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Re
 
 
 def _unavailable(exc: Exception, message: str) -> Response[ErrorBody]:
-    log.error("database_unavailable", error_type=type(exc).__name__, error=str(exc).splitlines()[0][:200])
+    # Only the first line: later ones may hold SQL. A bare TimeoutError has no message at all.
+    first_line = next(iter(str(exc).splitlines()), "")[:200]
+    log.error("database_unavailable", error_type=type(exc).__name__, error=first_line)
     return _respond(HTTP_503_SERVICE_UNAVAILABLE, error_body("database", message), {"Retry-After": "5"})
 
 

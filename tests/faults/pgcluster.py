@@ -130,3 +130,10 @@ class PostgresCluster:
             if self.is_running():
                 self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def server_pids(cluster: PostgresCluster) -> list[int]:
+    """The postmaster and its children (backends, background workers)."""
+    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False)
+    return [postmaster, *(int(pid) for pid in children.stdout.split())]
