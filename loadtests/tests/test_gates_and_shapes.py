@@ -51,6 +51,10 @@ def test_every_shape_is_bounded_and_stops(name: str) -> None:
     assert shapes.at(plan, shapes.duration(plan)) is None
 
 
+def test_smoke_stays_short_whatever_is_asked() -> None:
+    assert shapes.duration(shapes.stages("smoke", {"LOAD_SMOKE_SECONDS": "3600"})) == 60
+
+
 def test_an_unknown_shape_is_refused() -> None:
     with pytest.raises(shapes.UnknownShape, match="smoke, ramp, spike, soak"):
         shapes.stages("stampede", {})
