@@ -10,7 +10,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from service.metrics import prepare_multiprocess_dir
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +29,8 @@ def migrate(database_url: str | None = None) -> None:
 
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
+
+    from service.metrics import prepare_multiprocess_dir
 
     settings = Settings.from_env()  # fail fast, before forking workers, on a bad setting
     prepare_multiprocess_dir(settings.prometheus_multiproc_dir, 1 if reload else workers)

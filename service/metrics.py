@@ -1,7 +1,8 @@
 """Prometheus metrics: requests by route template, latency, requests in flight, the DB pool, build info.
 
-Each app owns its registry (tests build many apps in one process). With several server workers,
-set PROMETHEUS_MULTIPROC_DIR in the process environment: prometheus-client then keeps each
+Each app owns its registry (tests build many apps in one process). With one worker the request
+series are plain numbers turned into Prometheus families at scrape time (cheap per request). With
+several workers `serve` exports PROMETHEUS_MULTIPROC_DIR: prometheus-client then keeps each
 worker's values in files there and /metrics sums them, so any worker answers for all.
 """
 
