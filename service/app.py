@@ -21,7 +21,6 @@ from service.metrics import Metrics, create_metrics_route
 from service.observability import install as install_observability
 from service.openapi import create_docs_assets_router, create_openapi_config, refine_openapi_schema
 from service.profiles.controller import ProfileController
-from service.ratelimit import FailedLoginLimiter
 from service.security import create_password_hasher
 from service.settings import Settings
 from service.users.controller import UserController
@@ -71,7 +70,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "engine": engine,
                 "sessionmaker": create_sessionmaker(engine),
                 "password_hasher": create_password_hasher(settings),
-                "login_limiter": FailedLoginLimiter(settings.login_max_failures, settings.login_failure_window_seconds),
             }
         ),
         lifespan=[dispose_engine, *([metrics.lifespan] if metrics else [])],

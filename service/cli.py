@@ -42,7 +42,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         workers=None if reload else workers,
         reload=reload,
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level.lower(),
         access_log=False,  # the service writes its own request log line
         server_header=False,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from service.errors import DomainError
 from service.settings import Settings
 
 # Named constraints make migrations reviewable and let errors.py tell which field a violation is about.
@@ -109,6 +110,9 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
     async with sessionmaker() as session:
         try:
             yield session
+        except DomainError as error:
+            await (session.commit() if error.keeps_writes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

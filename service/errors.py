@@ -31,6 +31,8 @@ class DomainError(Exception):
     """Base of the errors services raise; each knows its status and the field it is about."""
 
     status_code = HTTP_422_UNPROCESSABLE_ENTITY
+    # Most errors undo the request's writes; a few must keep them (a failed login is recorded).
+    keeps_writes = False
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field} {message}")
@@ -44,6 +46,15 @@ class InvalidInput(DomainError):
 
 class NotAuthenticated(DomainError):
     status_code = HTTP_401_UNAUTHORIZED
+
+
+class LoginFailed(NotAuthenticated):
+    """Wrong e-mail or password; the failure recorded by the limiter is committed with the 401."""
+
+    keeps_writes = True
+
+    def __init__(self) -> None:
+        super().__init__("email or password", "is invalid")
 
 
 class Forbidden(DomainError):

@@ -90,6 +90,18 @@ favorites = Table(
 )
 
 
+class LoginFailure(Base):
+    """One failed login, so every worker and replica counts the same attempts (service/ratelimit.py)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_hash_failed_at", "key_hash", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # sha256 of "client address|e-mail": the table holds no personal data in clear.
+    key_hash: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class Comment(Base):
     __tablename__ = "comments"
     __table_args__ = (Index("ix_comments_article_id_created_at", "article_id", "created_at"),)

@@ -35,7 +35,7 @@ _DESCRIPTIONS = {
     404: "No such resource",
     413: "Request body larger than the configured cap",
     422: "Invalid input; `errors` is keyed by field",
-    429: "Too many failed attempts; see Retry-After",
+    429: "Too many requests or failed logins; see Retry-After",
 }
 
 

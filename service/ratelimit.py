@@ -1,54 +1,56 @@
-"""In-process limiter for failed logins: slows password guessing without any extra server."""
+"""Failed-login limiter: slows password guessing, counted in the database so every worker and
+replica shares one count (a per-process count would multiply the budget by the process count)."""
 
 from __future__ import annotations
 
+import hashlib
 import math
-import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db import utcnow
 from service.errors import TooManyAttempts
+from service.models import LoginFailure
+
+
+def limiter_key(client: str, email: str) -> str:
+    return hashlib.sha256(f"{client}|{email}".encode()).hexdigest()
 
 
 class FailedLoginLimiter:
-    """Counts failed logins per (client address, e-mail) in a sliding window.
-
-    Each worker process keeps its own counts, so with N workers an attacker gets up to N times the
-    budget; NGINX's `limit_req` on the login route bounds the total (see nginx/).
-    """
+    """Allows `max_failures` failed logins per key within a sliding window of `window_seconds`."""
 
     def __init__(
-        self,
-        max_failures: int,
-        window_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
+        self, session: AsyncSession, max_failures: int, window_seconds: int, clock: Callable[[], datetime] = utcnow
     ) -> None:
+        self.session = session
         self.max_failures = max_failures
-        self.window_seconds = window_seconds
+        self.window = timedelta(seconds=window_seconds)
         self._clock = clock
-        self._max_keys = max_keys
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def check(self, key: str) -> None:
+    async def check(self, key: str) -> None:
         """Raise TooManyAttempts while `key` has used up its failures in the window."""
-        recent = self._recent(key)
-        if len(recent) >= self.max_failures:
-            retry_after = recent[0] + self.window_seconds - self._clock()
+        now = self._clock()
+        count, oldest = (
+            await self.session.execute(
+                select(func.count(), func.min(LoginFailure.failed_at)).where(
+                    LoginFailure.key_hash == key, LoginFailure.failed_at > now - self.window
+                )
+            )
+        ).one()
+        if count >= self.max_failures:
+            retry_after = (oldest + self.window - now).total_seconds()
             raise TooManyAttempts(max(1, math.ceil(retry_after)))
 
-    def record_failure(self, key: str) -> None:
-        self._recent(key).append(self._clock())
-        self._failures.move_to_end(key)
-        while len(self._failures) > self._max_keys:  # bounded memory under a flood of distinct keys
-            self._failures.popitem(last=False)
+    async def record_failure(self, key: str) -> None:
+        now = self._clock()
+        self.session.add(LoginFailure(key_hash=key, failed_at=now))
+        # Expired rows of every key go here, so the table stays as small as the window.
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - self.window))
+        await self.session.flush()
 
-    def reset(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _recent(self, key: str) -> deque[float]:
-        attempts = self._failures.setdefault(key, deque())
-        cutoff = self._clock() - self.window_seconds
-        while attempts and attempts[0] <= cutoff:
-            attempts.popleft()
-        return attempts
+    async def reset(self, key: str) -> None:
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.key_hash == key))

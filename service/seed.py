@@ -14,7 +14,6 @@ from service.comments.service import CommentService
 from service.db import create_engine, create_sessionmaker
 from service.models import User
 from service.profiles.service import ProfileService
-from service.ratelimit import FailedLoginLimiter
 from service.security import create_password_hasher
 from service.settings import Settings
 from service.users.schemas import NewUser
@@ -75,8 +74,7 @@ async def seed_demo(settings: Settings) -> None:
             if await session.scalar(select(User.id).where(User.username == DEMO_USERS[0])):
                 log.info("seed_skipped", reason="demo users already exist")
                 return
-            limiter = FailedLoginLimiter(settings.login_max_failures, settings.login_failure_window_seconds)
-            users_service = UserService(session, settings, create_password_hasher(settings), limiter)
+            users_service = UserService(session, settings, create_password_hasher(settings))
             users = {
                 name: await users_service.register(NewUser(name, f"{name}@example.com", DEMO_PASSWORD))
                 for name in DEMO_USERS

@@ -36,6 +36,8 @@ class Settings:
     login_max_failures: int = 5
     login_failure_window_seconds: int = 300
     cors_allow_origins: tuple[str, ...] = ("*",)
+    # Proxies whose X-Forwarded-For/-Proto the server believes (client address for the login limit).
+    forwarded_allow_ips: str = "127.0.0.1"
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout_seconds: float = 5.0

@@ -24,12 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from service.app import create_app
 from service.cli import migrate
-from service.ratelimit import FailedLoginLimiter
 from service.settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-TABLES = ("comments", "favorites", "article_tags", "tags", "articles", "follows", "users")
+TABLES = ("login_failures", "comments", "favorites", "article_tags", "tags", "articles", "follows", "users")
 
 
 def skip_or_fail(reason: str) -> None:
@@ -126,11 +125,8 @@ async def _empty_tables(engine: AsyncEngine) -> None:
 
 @pytest.fixture
 def client(session_client: TestClient[Litestar], app: Litestar) -> Iterator[TestClient[Litestar]]:
-    """The shared client, on empty tables, with fresh login-failure counts."""
+    """The shared client, on empty tables (login-failure counts included)."""
     session_client.headers.clear()
-    app.state.login_limiter = FailedLoginLimiter(
-        app.state.settings.login_max_failures, app.state.settings.login_failure_window_seconds
-    )
     yield session_client
     session_client.blocking_portal.call(_empty_tables, app.state.engine)
 

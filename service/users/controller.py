@@ -17,14 +17,14 @@ from service.users.service import UserService
 
 
 async def provide_user_service(db_session: NamedDependency[AsyncSession], state: State) -> UserService:
-    return UserService(db_session, state.settings, state.password_hasher, state.login_limiter)
+    return UserService(db_session, state.settings, state.password_hasher)
 
 
 class UserController(Controller):
     tags = ["users"]
     dependencies = {"user_service": Provide(provide_user_service)}
 
-    @post("/users", status_code=201, summary="Register", responses=responses(413, 422), security=[])
+    @post("/users", status_code=201, summary="Register", responses=responses(413, 422, 429), security=[])
     async def register(
         self, data: JSONBody[NewUserRequest], user_service: NamedDependency[UserService]
     ) -> UserResponse:

@@ -7,9 +7,9 @@ from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import utcnow
-from service.errors import InvalidInput, NotAuthenticated
+from service.errors import InvalidInput, LoginFailed
 from service.models import User
-from service.ratelimit import FailedLoginLimiter
+from service.ratelimit import FailedLoginLimiter, limiter_key
 from service.security import encode_token, hash_password, verify_password
 from service.settings import Settings
 from service.users.repository import UserRepository
@@ -21,13 +21,13 @@ def normalize_email(email: str) -> str:
 
 
 class UserService:
-    def __init__(
-        self, session: AsyncSession, settings: Settings, hasher: PasswordHasher, login_limiter: FailedLoginLimiter
-    ) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings, hasher: PasswordHasher) -> None:
         self.users = UserRepository(session)
         self.settings = settings
         self.hasher = hasher
-        self.login_limiter = login_limiter
+        self.login_limiter = FailedLoginLimiter(
+            session, settings.login_max_failures, settings.login_failure_window_seconds
+        )
 
     def token_for(self, user: User) -> str:
         return encode_token(user.id, self.settings)
@@ -42,17 +42,17 @@ class UserService:
 
     async def login(self, credentials: LoginUser, client: str) -> User:
         email = normalize_email(credentials.email)
-        limiter_key = f"{client}|{email}"
-        self.login_limiter.check(limiter_key)
+        key = limiter_key(client, email)
+        await self.login_limiter.check(key)
         user = await self.users.get_by_email(email)
         # Verify against a real hash even for an unknown e-mail, so timing does not reveal accounts.
         verdict = await verify_password(
             self.hasher, user.password_hash if user else await self._dummy_hash(), credentials.password
         )
         if user is None or not verdict.is_valid:
-            self.login_limiter.record_failure(limiter_key)
-            raise NotAuthenticated("email or password", "is invalid")
-        self.login_limiter.reset(limiter_key)
+            await self.login_limiter.record_failure(key)
+            raise LoginFailed()
+        await self.login_limiter.reset(key)
         if verdict.needs_rehash:  # the Argon2 parameters were raised since this hash was made
             user.password_hash = await hash_password(self.hasher, credentials.password)
             await self.users.save(user)

@@ -1,4 +1,4 @@
-"""Settings parsing and checks, the failed-login limiter, and error-message shaping."""
+"""Settings parsing and checks, and error-message shaping."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.errors import TooManyAttempts, _describe
-from service.ratelimit import FailedLoginLimiter
+from service.errors import _describe
 from service.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 
 
@@ -49,38 +48,6 @@ def test_invalid_or_unsafe_settings_are_refused_with_the_variable_named(environ:
 def test_production_accepts_a_long_random_secret() -> None:
     settings = Settings.from_env({"ENVIRONMENT": "production", "SECRET_KEY": "s" * 40}, env_file=None)
     assert settings.is_production
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_limiter_blocks_after_max_failures_until_the_window_passes() -> None:
-    clock = FakeClock()
-    limiter = FailedLoginLimiter(max_failures=3, window_seconds=60, clock=clock)
-    for _ in range(3):
-        limiter.check("k")
-        limiter.record_failure("k")
-    with pytest.raises(TooManyAttempts) as blocked:
-        limiter.check("k")
-    assert blocked.value.retry_after_seconds == 60
-    limiter.check("other")  # keys are independent
-    clock.now += 61
-    limiter.check("k")
-
-
-def test_limiter_reset_and_bounded_memory() -> None:
-    limiter = FailedLoginLimiter(max_failures=1, window_seconds=60, max_keys=10)
-    limiter.record_failure("k")
-    limiter.reset("k")
-    limiter.check("k")
-    for i in range(100):
-        limiter.record_failure(f"key{i}")
-    assert len(limiter._failures) == 10
 
 
 @pytest.mark.parametrize(
