@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 
 from service.app import create_app
 from service.articles.repository import ArticleRepository
+from service.logs import configure_logging
 
 HERE = Path(__file__).resolve().parent
 STARTED = HERE / ".started"
@@ -56,8 +57,8 @@ def test_an_unexpected_error_is_logged_with_the_request_id_the_client_saw(
     """How you traced it: the 500's X-Request-ID leads to exactly one log line with the traceback."""
     logs = io.StringIO()
     settings = lab_settings(database_url).with_changes(log_format="json", log_level="INFO")
-    monkeypatch.setattr("service.logs.sys.stderr", logs)
     app = create_app(settings)
+    configure_logging(settings, logs)  # the same configuration, written here instead of stderr
 
     async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("planted by the check")
