@@ -13,7 +13,7 @@ from litestar.di import Provide
 from service.articles.controller import ArticleController, TagController
 from service.auth import provide_current_user, provide_viewer_id
 from service.comments.controller import CommentController
-from service.db import create_engine, create_sessionmaker, provide_db_session
+from service.db import create_engine, create_read_sessionmaker, create_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health import HealthController
 from service.logs import configure_logging
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "metrics": metrics,
                 "engine": engine,
                 "sessionmaker": create_sessionmaker(engine),
+                "read_sessionmaker": create_read_sessionmaker(engine),
                 "password_hasher": create_password_hasher(settings),
             }
         ),

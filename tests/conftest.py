@@ -128,6 +128,8 @@ def client(session_client: TestClient[Litestar], app: Litestar) -> Iterator[Test
     """The shared client, on empty tables (login-failure counts included)."""
     session_client.headers.clear()
     yield session_client
+    # Every request must give its connection back: a leak shows here, not only under load.
+    assert app.state.engine.sync_engine.pool.checkedout() == 0, "a request kept its pooled connection"
     session_client.blocking_portal.call(_empty_tables, app.state.engine)
 
 

@@ -42,3 +42,28 @@ def test_failure_at_commit_reaches_the_client_and_rolls_back(client: Client, mon
     monkeypatch.undo()
     assert_error(response, 422, "username")
     assert client.get("/api/profiles/jake").json()["profile"]["bio"] is None
+
+
+class _FakeRequest:
+    def __init__(self, method: str) -> None:
+        self.method = method
+
+
+async def _in_transaction_after_a_statement(app: Litestar, method: str) -> bool:
+    from sqlalchemy import text
+
+    from service.db import provide_db_session
+
+    sessions = provide_db_session(app.state, _FakeRequest(method))  # type: ignore[arg-type]
+    session = await anext(sessions)
+    # a statement that would open a transaction on every driver (pysqlite begins only before DML)
+    await session.execute(text("UPDATE users SET bio = bio WHERE 1 = 0"))
+    raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
+    in_transaction = bool(raw.is_in_transaction() if hasattr(raw, "is_in_transaction") else raw.in_transaction)
+    await sessions.aclose()
+    return in_transaction
+
+
+def test_reads_skip_begin_and_commit_writes_run_in_a_transaction(client: Client, app: Litestar) -> None:
+    assert client.blocking_portal.call(_in_transaction_after_a_statement, app, "GET") is False
+    assert client.blocking_portal.call(_in_transaction_after_a_statement, app, "POST") is True
