@@ -22,24 +22,18 @@ import asyncio
 import contextlib
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from deploy.processes import free_port, stop, wait_for_http
+
 ROOT = Path(__file__).resolve().parent.parent
 REQUEST = b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: bench\r\n\r\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # Mode -> (METRICS_ENABLED, REQUEST_LOG_ENABLED); "metrics" and "log" only with --split.
@@ -68,23 +62,10 @@ def server(workdir: Path, mode: str) -> Iterator[tuple[int, int, Path]]:
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)  # noqa: S603 - our own argv
     try:
-        wait_ready(port, process, log_path)
+        wait_for_http(f"http://127.0.0.1:{port}/health/live", process, log_path)
         yield port, process.pid, log_path
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def wait_ready(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}:\n{log_path.read_text()[-2000:]}")
-        url = f"http://127.0.0.1:{port}/health/live"
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1):
-            return
-        time.sleep(0.1)
-    raise SystemExit("the server did not start within 30 s")
+        stop(process, timeout=30)
 
 
 async def _connection(port: int, until: float, counts: list[int]) -> None:

@@ -15,12 +15,9 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +33,7 @@ from deploy.nginx import (
     prepare_nginx,
 )
 from deploy.postgres import create_database, postgres_unavailable
+from deploy.processes import ProcessError, tail, wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUN_DIR = ROOT / "var" / "stack"
@@ -48,39 +46,6 @@ class StackError(RuntimeError):
 
 
 # --- Processes -------------------------------------------------------------------------------
-
-
-def free_port(candidates: Sequence[int]) -> int:
-    """The first candidate port nothing listens on (so tests stay inside their port range)."""
-    for port in candidates:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise StackError(f"no free port among {candidates[0]}-{candidates[-1]}")
-
-
-def wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise StackError(f"{url}: process exited with {process.returncode}\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    raise StackError(f"{url} not ready after {timeout:.0f} s\n{tail(log)}")
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    if not path.exists():
-        return f"({path} does not exist)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 @dataclass
@@ -227,7 +192,7 @@ def up(args: argparse.Namespace) -> None:
     stack = Stack(args.run_dir, args.database_url, args.port, ports, args.auth_rate, detach=True)
     try:
         stack.start()
-    except (StackError, NginxConfigError):
+    except (StackError, ProcessError, NginxConfigError):
         stack.stop()
         raise
     state_file.write_text(json.dumps({"url": stack.url, "processes": stack.processes()}, indent=2))
@@ -262,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         up(args) if args.command == "up" else down(args)
-    except (StackError, NginxConfigError) as exc:
+    except (StackError, ProcessError, NginxConfigError) as exc:
         raise SystemExit(f"stack: {exc}") from None
 
 

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import event
 
 from service.app import create_app
 from service.cli import migrate
 from service.settings import Settings
+from tests.query_count import QueryCounter, counting_queries
 
 Client = TestClient[Litestar]
 _names = itertools.count(1)
@@ -83,31 +84,7 @@ def add_comment(client: Client, token: str, slug: str, body: str = "nice") -> di
     return response.json()["comment"]  # type: ignore[no-any-return]
 
 
-class QueryLog:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
 @pytest.fixture
-def count_queries(app: Litestar) -> Callable[[], Any]:
+def count_queries(app: Litestar) -> Callable[[], AbstractContextManager[QueryCounter]]:
     """`with count_queries() as log:` records every SQL statement the app runs inside the block."""
-    sync_engine = app.state.engine.sync_engine
-
-    @contextmanager
-    def counting() -> Iterator[QueryLog]:
-        log = QueryLog()
-
-        def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-            log.statements.append(statement)
-
-        event.listen(sync_engine, "before_cursor_execute", record)
-        try:
-            yield log
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", record)
-
-    return counting
+    return partial(counting_queries, app.state.engine)

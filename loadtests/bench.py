@@ -32,7 +32,8 @@ import asyncpg
 import psutil
 from sqlalchemy.engine import make_url
 
-from loadtests.run import ROOT, free_port, wait_ready
+from deploy.processes import free_port, stop, wait_for_http
+from loadtests.run import PORT_RANGE, ROOT
 from loadtests.seed import LOAD_PASSWORD, email
 
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -116,14 +117,10 @@ def running_server(command: list[str], cpus: str, database_url: str) -> Iterator
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url)
+        wait_for_http(f"{url}/health/ready", process)
         yield url, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def login(url: str, account: int) -> str:
@@ -225,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     admin_url = os.environ.get("BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
     with seeded_database(admin_url) as database_url:
-        command = server_command(args.server, "127.0.0.1", free_port(), args.workers)
+        command = server_command(args.server, "127.0.0.1", free_port(PORT_RANGE), args.workers)
         with running_server(command, args.server_cpus, database_url) as (url, process):
             token = login(url, 0)  # loaduser_00000 follows 10 authors: a feed of about 100 articles
             server = psutil.Process(process.pid)

@@ -14,46 +14,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from deploy import processes
 from loadtests import chart, shapes
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
 PORT_RANGE = range(8200, 8300)  # this suite's ports; anything in use is skipped
-
-
-def free_port(exclude: Sequence[int] = ()) -> int:
-    for port in PORT_RANGE:
-        if port in exclude:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORT_RANGE.start}-{PORT_RANGE.stop - 1}")
-
-
-def wait_ready(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(f"{url}/health/ready", timeout=2) as response,  # noqa: S310 - our own URL
-        ):
-            if response.status == 200:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"{url}/health/ready did not answer 200 within {timeout:.0f} s")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -68,7 +40,7 @@ def local_app(workdir: Path, seed_args: Sequence[str] = ()) -> Iterator[str]:
     database = workdir / "conduit.db"
     env = _env(DATABASE_URL=f"sqlite+aiosqlite:///{database}", ENVIRONMENT="test", LOG_LEVEL="WARNING")
     subprocess.run([sys.executable, "-m", "loadtests.seed", *seed_args], env=env, check=True, cwd=ROOT)
-    port = free_port()
+    port = processes.free_port(PORT_RANGE)
     log = (workdir / "app.log").open("w")
     app = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -79,15 +51,11 @@ def local_app(workdir: Path, seed_args: Sequence[str] = ()) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url)
+        processes.wait_for_http(f"{url}/health/ready", app, workdir / "app.log")
         print(f"app: {url} (log {workdir / 'app.log'})")
         yield url
     finally:
-        app.terminate()
-        try:
-            app.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        processes.stop(app)
         log.close()
         for leftover in workdir.glob("conduit.db*"):  # the app log stays; the throwaway database goes
             leftover.unlink()
@@ -104,7 +72,7 @@ def run_locust(host: str, shape: str, out: Path, workers: int) -> int:
     ]  # fmt: skip
     if workers == 0:
         return subprocess.run(master, env=env, cwd=ROOT, check=False).returncode
-    port = free_port()
+    port = processes.free_port(PORT_RANGE)
     master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
     master += ["--expect-workers", str(workers), "--expect-workers-max-wait", "30"]
     master_process = subprocess.Popen(master, env=env, cwd=ROOT)

@@ -5,37 +5,14 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
+from deploy.processes import free_port, stop, wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_ready(url: str, app: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if app.poll() is not None:
-            raise SystemExit(f"the app exited with {app.returncode} before it was ready")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"the app at {url} was not ready within {timeout:.0f} s")
 
 
 def app_log_problems(log: str) -> list[str]:
@@ -74,16 +51,12 @@ def main(pytest_args: list[str]) -> int:
         url = f"http://127.0.0.1:{port}"
         exit_code = 1
         try:
-            wait_ready(url, app)
+            wait_for_http(f"{url}/health/ready", app, log_path)
             print(f"qa: app started at {url} on {env['DATABASE_URL'].split('://')[0]}", flush=True)
             qa_env = {**os.environ, "BASE_URL": url, "QA_SECRET_KEY": secret}
             exit_code = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=qa_env, cwd=ROOT).returncode
         finally:
-            app.terminate()
-            try:
-                app.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                app.kill()
+            stop(app)
             log.close()
             problems = app_log_problems(log_path.read_text(errors="replace"))
             print(f"qa: app stopped; its log is reports/qa/app.log ({len(problems)} problem(s))", file=sys.stderr)

@@ -11,20 +11,22 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from service.app import create_app
 from service.cli import migrate
 from service.settings import Settings
+from tests.query_count import QueryCounter, counting_queries
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -133,31 +135,7 @@ def client(session_client: TestClient[Litestar], app: Litestar) -> Iterator[Test
     session_client.blocking_portal.call(_empty_tables, app.state.engine)
 
 
-class QueryCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
 @pytest.fixture
-def count_queries(app: Litestar) -> Callable[[], Any]:
+def count_queries(app: Litestar) -> Callable[[], AbstractContextManager[QueryCounter]]:
     """`with count_queries() as counter:` records the SQL statements the app runs inside the block."""
-    sync_engine = app.state.engine.sync_engine
-
-    @contextmanager
-    def counting() -> Iterator[QueryCounter]:
-        counter = QueryCounter()
-
-        def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-            counter.statements.append(statement)
-
-        event.listen(sync_engine, "before_cursor_execute", record)
-        try:
-            yield counter
-        finally:
-            event.remove(sync_engine, "before_cursor_execute", record)
-
-    return counting
+    return partial(counting_queries, app.state.engine)

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from deploy import processes
 from loadtests import run
 
 
 @pytest.mark.slow
 def test_a_run_against_a_dead_host_fails_its_error_ratio_gate(tmp_path: Path) -> None:
-    dead = f"http://127.0.0.1:{run.free_port()}"  # nothing listens there: every request fails
+    dead = f"http://127.0.0.1:{processes.free_port(run.PORT_RANGE)}"  # nothing listens there: every request fails
     out = tmp_path / "report"
     result = subprocess.run(
         [sys.executable, "-m", "loadtests.run", "--shape", "smoke", "--host", dead, "--out", str(out)],

@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 
 from deploy.nginx import nginx_binary
 from deploy.postgres import ADMIN_DATABASE_URL, create_database, drop_database, postgres_unavailable
-from deploy.stack import Stack, free_port
+from deploy.processes import free_port
+from deploy.stack import Stack
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 # This suite's share of the repository's port plan (make stack uses 8380-8382).
