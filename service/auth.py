@@ -30,12 +30,15 @@ async def provide_current_user(
     user_id = _user_id_from_request(request, state.settings)
     if user_id is None:
         raise NotAuthenticated("token", "is missing")
-    user = await db_session.get(User, user_id)
-    if user is None:
-        # Litestar 2 cleans up no dependency when a later one raises, so `db_session` would keep
-        # its pooled connection until garbage collection: hand it back before the 401.
+    # Litestar 2 cleans up no dependency when a later one raises, so `db_session` would keep its
+    # pooled connection until garbage collection: hand it back before raising anything here.
+    try:
+        user = await db_session.get(User, user_id)
+        if user is None:
+            raise NotAuthenticated("token", "names a user that does not exist")
+    except BaseException:
         await db_session.close()
-        raise NotAuthenticated("token", "names a user that does not exist")
+        raise
     request.scope["user_id"] = user.id  # type: ignore[typeddict-unknown-key]  # for the request log
     return user
 

@@ -190,6 +190,12 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return _respond(exc.status_code, error_body("body", detail), exc.headers)
 
 
+def handle_undecodable_text(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[ErrorBody]:
+    """Bytes that are not UTF-8 inside a JSON string: msgspec raises UnicodeDecodeError for them, not
+    the DecodeError Litestar turns into a 400, so without this they would be a 500."""
+    return _respond(HTTP_422_UNPROCESSABLE_ENTITY, error_body("body", "is not valid UTF-8"))
+
+
 def handle_too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[ErrorBody]:
     """The JSON decoder recurses per nesting level; a hostile `[[[[...]]]]` body ends here."""
     return _respond(HTTP_422_UNPROCESSABLE_ENTITY, error_body("body", "is nested too deeply"))
@@ -212,5 +218,6 @@ EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {
     OSError: handle_database_unavailable,
     HTTPException: handle_http_exception,
     RecursionError: handle_too_deep,
+    UnicodeDecodeError: handle_undecodable_text,
     Exception: handle_unexpected_error,
 }

@@ -41,7 +41,7 @@ Email = Annotated[
 ]
 Password = Annotated[str, Meta(min_length=8, max_length=256, examples=["correct horse battery"])]
 LoginPassword = Annotated[str, Meta(min_length=1, max_length=256)]
-LoginEmail = Annotated[str, Meta(min_length=1, max_length=models.EMAIL_MAX)]
+LoginEmail = Annotated[str, Meta(min_length=1, max_length=models.EMAIL_MAX, pattern=_NO_NUL)]
 Bio = Annotated[str, Meta(max_length=models.BIO_MAX, pattern=_NO_NUL)]
 ImageUrl = Annotated[str, Meta(max_length=models.IMAGE_MAX, pattern=_NO_NUL)]
 Title = Annotated[str, Meta(min_length=1, max_length=models.TITLE_MAX, pattern=_NOT_BLANK)]

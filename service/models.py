@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from service.db import Base, UTCDateTime, utcnow
 
 # Column sizes; the request schemas enforce the same limits so the database never truncates.
+ID_MAX = 2**31 - 1  # ids are 32-bit integers on every database; a larger one can name no row
 USERNAME_MAX = 32
 EMAIL_MAX = 254
 PASSWORD_HASH_MAX = 255

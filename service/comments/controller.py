@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.comments.schemas import CommentListResponse, CommentResponse, NewCommentRequest
 from service.comments.service import CommentService
-from service.models import User
+from service.models import ID_MAX, User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
 
 
@@ -19,7 +19,7 @@ async def provide_comment_service(db_session: NamedDependency[AsyncSession]) -> 
     return CommentService(db_session)
 
 
-CommentId = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
+CommentId = Annotated[int, Parameter(ge=1, le=ID_MAX)]
 
 
 class CommentController(Controller):

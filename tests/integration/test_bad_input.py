@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import jwt
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -120,3 +123,36 @@ def test_unexpected_errors_are_500_without_internals(client: Client, monkeypatch
     response = client.get("/api/tags")
     assert response.status_code == 500
     assert response.json() == {"errors": {"body": ["internal server error"]}}
+
+
+INVALID_UTF8 = b"\xc3("  # a lead byte followed by a byte that cannot continue it
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/users", b'{"user": {"username": "u", "email": "%s", "password": "password123"}}'),
+        ("POST", "/api/users/login", b'{"user": {"email": "%s", "password": "password123"}}'),
+        ("PUT", "/api/user", b'{"user": {"bio": "%s"}}'),
+        ("POST", "/api/articles", b'{"article": {"title": "%s", "description": "d", "body": "b"}}'),
+        ("PUT", "/api/articles/{slug}", b'{"article": {"title": "%s"}}'),
+        ("POST", "/api/articles/{slug}/comments", b'{"comment": {"body": "%s"}}'),
+    ],
+)
+def test_invalid_utf8_inside_a_json_string_is_422(client: Client, method: str, path: str, body: bytes) -> None:
+    user = register(client)
+    slug = create_article(client, user["token"])["slug"]
+    headers = {**auth(user["token"]), "Content-Type": "application/json"}
+    response = client.request(method, path.format(slug=slug), content=body % INVALID_UTF8, headers=headers)
+    assert_error(response, 422, "body")
+
+
+def test_nul_in_the_login_email_is_422(client: Client) -> None:
+    response = client.post("/api/users/login", json={"user": {"email": "jake\x00@example.com", "password": "x"}})
+    assert_error(response, 422, "email")
+
+
+def test_a_signed_token_with_an_out_of_range_user_id_is_401(client: Client, app: Litestar) -> None:
+    token = jwt.encode({"sub": str(2**64), "exp": int(time.time()) + 60}, app.state.settings.secret_key, "HS256")
+    assert_error(client.get("/api/user", headers=auth(token)), 401, "token")
+    assert_error(client.get("/api/articles", headers=auth(token)), 401, "token")

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.users.repository import UserRepository
@@ -67,3 +68,17 @@ async def _in_transaction_after_a_statement(app: Litestar, method: str) -> bool:
 def test_reads_skip_begin_and_commit_writes_run_in_a_transaction(client: Client, app: Litestar) -> None:
     assert client.blocking_portal.call(_in_transaction_after_a_statement, app, "GET") is False
     assert client.blocking_portal.call(_in_transaction_after_a_statement, app, "POST") is True
+
+
+def test_a_database_error_while_loading_the_caller_gives_the_connection_back(
+    client: Client, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = register(client)
+
+    async def failing_get(self: AsyncSession, *_args: Any, **_kwargs: Any) -> None:
+        await self.execute(text("SELECT 1"))  # the connection is checked out, as by a real query
+        raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(AsyncSession, "get", failing_get)
+    assert_error(client.get("/api/user", headers=auth(user["token"])), 503, "database")
+    assert app.state.engine.sync_engine.pool.checkedout() == 0

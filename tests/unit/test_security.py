@@ -97,6 +97,15 @@ def test_forged_unsigned_or_malformed_tokens_are_rejected(token: str) -> None:
         decode_token(token, SETTINGS)
 
 
+@pytest.mark.parametrize("sub", ["99999999999999999999", str(2**31), "0", "-1", " 1", "\uff11", "1e3", "01"])
+def test_a_signed_token_whose_subject_is_no_user_id_is_rejected(sub: str) -> None:
+    """Only we can sign tokens, but a subject outside the id column's range must still be a 401, never
+    a database error: the value would reach a query as an out-of-range integer."""
+    token = jwt.encode({"sub": sub, "exp": int(time.time()) + 60}, SETTINGS.secret_key, algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        decode_token(token, SETTINGS)
+
+
 def test_authorization_header_parsing() -> None:
     assert token_from_header(None) is None
     assert token_from_header("   ") is None
