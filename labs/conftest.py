@@ -1,25 +1,30 @@
 """Fixtures for the lab checks and for the tests newcomers write in labs/: a fresh SQLite app per test.
 
-Self-contained on purpose (no PostgreSQL, no shared state), so a lab check takes seconds and
-means the same thing on a laptop and in CI.
+No shared state, so a lab check takes seconds and means the same thing on a laptop and in CI.
+Only lab 7 also needs PostgreSQL (`postgres_url`): the race it teaches cannot happen on SQLite,
+whose writers take turns.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from service.app import create_app
 from service.cli import migrate
 from service.settings import Settings
+from tests.conftest import postgres_database
 from tests.query_count import QueryCounter, counting_queries
 
 Client = TestClient[Litestar]
@@ -48,6 +53,13 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of its own (for the labs about what SQLite hides); dropped after."""
+    with postgres_database("conduit_lab") as url:
+        yield url
+
+
+@pytest.fixture
 def app(database_url: str) -> Litestar:
     return create_app(lab_settings(database_url))
 
@@ -56,6 +68,18 @@ def app(database_url: str) -> Litestar:
 def client(app: Litestar) -> Iterator[Client]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+def at_once(count: int, send: Callable[[], Response]) -> list[Response]:
+    """Call `send` from `count` threads released together: the requests overlap inside the app."""
+    barrier = threading.Barrier(count)
+
+    def released() -> Response:
+        barrier.wait()
+        return send()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _: released(), range(count)))
 
 
 def auth(token: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from service.comments.controller import CommentController
 from service.db import create_engine, create_read_sessionmaker, create_sessionmaker, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health import HealthController
+from service.idempotency import AnsweredBefore, replay
 from service.logs import configure_logging
 from service.metrics import Metrics, create_metrics_route
 from service.observability import install as install_observability
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "current_user": Provide(provide_current_user),
             "viewer_id": Provide(provide_viewer_id),
         },
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS, AnsweredBefore: replay},  # type: ignore[dict-item]
         state=State(
             {
                 "settings": settings,

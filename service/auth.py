@@ -15,7 +15,8 @@ from service.security import InvalidToken, decode_token, token_from_header
 from service.settings import Settings
 
 
-def _user_id_from_request(request: Request[Any, Any, Any], settings: Settings) -> int | None:
+def user_id_from_request(request: Request[Any, Any, Any], settings: Settings) -> int | None:
+    """The user id in the request's token; None without a token, NotAuthenticated for a bad one."""
     try:
         token = token_from_header(request.headers.get("authorization"))
         return None if token is None else decode_token(token, settings)
@@ -27,7 +28,7 @@ async def provide_current_user(
     request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
 ) -> User:
     """The caller, loaded in the request's own session; 401 without a valid token."""
-    user_id = _user_id_from_request(request, state.settings)
+    user_id = user_id_from_request(request, state.settings)
     if user_id is None:
         raise NotAuthenticated("token", "is missing")
     # Litestar 2 cleans up no dependency when a later one raises, so `db_session` would keep its
@@ -49,7 +50,7 @@ async def provide_viewer_id(request: Request[Any, Any, Any], state: State) -> in
     It costs no query; a token that is sent but invalid is still a 401, so a client learns its
     token expired instead of silently seeing anonymous data.
     """
-    user_id = _user_id_from_request(request, state.settings)
+    user_id = user_id_from_request(request, state.settings)
     if user_id is not None:
         request.scope["user_id"] = user_id  # type: ignore[typeddict-unknown-key]
     return user_id

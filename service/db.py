@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request
 from litestar.datastructures import State
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -61,6 +62,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def affected_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched: the database's answer to "did this write happen"."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An engine tuned per backend: SQLite with WAL and foreign keys, PostgreSQL with timeouts."""
     url = make_url(settings.database_url)
@@ -69,6 +75,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
         return engine
     return create_async_engine(
         url,
@@ -99,6 +106,19 @@ def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> No
     cursor.close()
 
 
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    """Start every transaction with BEGIN IMMEDIATE (reads in autocommit mode have none).
+
+    Python's sqlite3 driver would only begin before the first INSERT/UPDATE/DELETE: the reads before
+    it ran outside the transaction, and a SAVEPOINT could commit on its release. An explicit BEGIN
+    fixes both; IMMEDIATE takes the write lock at once (waiting up to busy_timeout for it), because a
+    transaction that read first and wrote later fails without waiting when another writer committed
+    in between. Writes on SQLite queue one after the other, which is what SQLite does anyway.
+    """
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose connections run each statement on its own (no BEGIN/COMMIT), for reads.
 
@@ -116,15 +136,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 
-async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
-    """One session and one transaction per request, committed after the handler returns and
-    before the response is sent, so a failing commit reaches the client as an error.
-
-    Reads (GET) run without BEGIN/COMMIT: they change nothing, each statement still reads one
-    consistent snapshot, and the two round trips were ~14% of a list request's cost.
-    """
-    is_read = request.method in READ_ONLY_METHODS
-    sessionmaker: async_sessionmaker[AsyncSession] = state.read_sessionmaker if is_read else state.sessionmaker
+@asynccontextmanager
+async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session whose work is committed when the block ends and rolled back when it raises."""
     async with sessionmaker() as session:
         try:
             yield session
@@ -136,3 +150,16 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
             raise
         else:
             await session.commit()
+
+
+async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    """One session and one transaction per request, committed after the handler returns and
+    before the response is sent, so a failing commit reaches the client as an error.
+
+    Reads (GET) run without BEGIN/COMMIT: they change nothing, each statement still reads one
+    consistent snapshot, and the two round trips were ~14% of a list request's cost.
+    """
+    is_read = request.method in READ_ONLY_METHODS
+    sessionmaker: async_sessionmaker[AsyncSession] = state.read_sessionmaker if is_read else state.sessionmaker
+    async with transaction(sessionmaker) as session:
+        yield session

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -125,21 +126,50 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-# uq_users_email -> email; constraint names come from the naming convention in db.py.
-_CONSTRAINT_FIELD = {
-    "uq_users_email": ("email", "has already been taken"),
-    "uq_users_username": ("username", "has already been taken"),
-    "uq_articles_slug": ("title", "must be unique"),
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a violated constraint means to the client, and how SQLite words it (None: it cannot)."""
+
+    status: int
+    field: str
+    message: str
+    sqlite_words: str | None = None
+
+
+_422, _404 = HTTP_422_UNPROCESSABLE_ENTITY, HTTP_404_NOT_FOUND
+# Constraint names come from the naming convention in db.py; PostgreSQL puts them in its message.
+# SQLite names a unique constraint by its columns and a CHECK by its name, but never says which
+# foreign key failed: there writers queue one after the other, so a parent cannot vanish mid-request.
+CONSTRAINT_VIOLATIONS = {
+    "uq_users_email": Violation(_422, "email", "has already been taken", "UNIQUE constraint failed: users.email"),
+    "uq_users_username": Violation(
+        _422, "username", "has already been taken", "UNIQUE constraint failed: users.username"
+    ),
+    "uq_articles_slug": Violation(_422, "title", "must be unique", "UNIQUE constraint failed: articles.slug"),
+    "ck_follows_not_self": Violation(_422, "username", "cannot follow yourself", "ck_follows_not_self"),
+    # The parent row was deleted by another request between our lookup and our insert.
+    "fk_comments_article_id_articles": Violation(_404, "article", "not found"),
+    "fk_favorites_article_id_articles": Violation(_404, "article", "not found"),
+    "fk_follows_followee_id_users": Violation(_404, "profile", "not found"),
 }
 
 
-def handle_integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[ErrorBody]:
-    """A constraint the database enforced (often a race two requests lost) is the client's 422."""
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError reports, when it is one of CONSTRAINT_VIOLATIONS."""
     text = str(exc.orig)
-    for constraint, (field, message) in _CONSTRAINT_FIELD.items():
-        column = constraint.removeprefix("uq_").replace("_", ".", 1)  # sqlite says "users.email"
-        if constraint in text or column in text:
-            return _respond(HTTP_422_UNPROCESSABLE_ENTITY, error_body(field, message))
+    for name, violation in CONSTRAINT_VIOLATIONS.items():
+        if name in text or (violation.sqlite_words is not None and violation.sqlite_words in text):
+            return name
+    return None
+
+
+def handle_integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[ErrorBody]:
+    """A constraint the database enforced (often a race two requests lost) is the client's 4xx."""
+    constraint = violated_constraint(exc)
+    if constraint is not None:
+        violation = CONSTRAINT_VIOLATIONS[constraint]
+        return _respond(violation.status, error_body(violation.field, violation.message))
+    text = str(exc.orig)
     log.warning("integrity_error", error=text.splitlines()[0] if text else type(exc.orig).__name__)
     return _respond(HTTP_422_UNPROCESSABLE_ENTITY, error_body("body", "conflicts with existing data"))
 

@@ -39,8 +39,21 @@ Email = Annotated[
         examples=["jake@example.com"],
     ),
 ]
-Password = Annotated[str, Meta(min_length=8, max_length=256, examples=["correct horse battery"])]
-LoginPassword = Annotated[str, Meta(min_length=1, max_length=256)]
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 256
+Password = Annotated[
+    str, Meta(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH, examples=["correct horse battery"])
+]
+# The settings form of real clients (the Angular RealWorld app) sends "password": "" when the user
+# left it alone; the users service reads "" as "unchanged" and checks the minimum length otherwise.
+PasswordChange = Annotated[
+    str,
+    Meta(
+        max_length=PASSWORD_MAX_LENGTH,
+        description=f"{PASSWORD_MIN_LENGTH}-{PASSWORD_MAX_LENGTH} characters; an empty string keeps the password",
+    ),
+]
+LoginPassword = Annotated[str, Meta(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 LoginEmail = Annotated[str, Meta(min_length=1, max_length=models.EMAIL_MAX, pattern=_NO_NUL)]
 Bio = Annotated[str, Meta(max_length=models.BIO_MAX, pattern=_NO_NUL)]
 ImageUrl = Annotated[str, Meta(max_length=models.IMAGE_MAX, pattern=_NO_NUL)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, UTCDateTime, utcnow
@@ -46,6 +46,8 @@ follows = Table(
     Column("followee_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     # "who follows X" (follower counts, cascades); the feed uses the primary key's leading column.
     Index("ix_follows_followee_id", "followee_id"),
+    # Nobody follows themselves: the database refuses it, so no request has to look first.
+    CheckConstraint("follower_id <> followee_id", name="not_self"),
 )
 
 
@@ -92,15 +94,34 @@ favorites = Table(
 
 
 class LoginFailure(Base):
-    """One failed login, so every worker and replica counts the same attempts (service/ratelimit.py)."""
+    """Failed logins of one client and e-mail in the current window (service/ratelimit.py).
+
+    One row per key, counted up by a single upsert that also refuses past the limit, so every
+    worker and replica shares the count and concurrent attempts cannot all slip under it.
+    """
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_hash_failed_at", "key_hash", "failed_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # sha256 of "client address|e-mail": the table holds no personal data in clear.
-    key_hash: Mapped[str] = mapped_column(String(64))
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class IdempotencyKey(Base):
+    """The answer to a write sent with an `Idempotency-Key`, stored in the write's own transaction
+    so a retry gets the same answer instead of a second write (service/idempotency.py)."""
+
+    __tablename__ = "idempotency_keys"
+
+    # sha256 of the key and its scope (the signed-in user, or the body of a sign-up).
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # sha256 of method, path and body: the same key with another request is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Comment(Base):

@@ -8,12 +8,15 @@ import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, case, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import utcnow
+from service.db import UTCDateTime, utcnow
+from service.db_dialect import upsert
 from service.errors import TooManyAttempts
 from service.models import LoginFailure
+
+_FAILURES: Table = LoginFailure.__table__  # type: ignore[assignment]
 
 
 def limiter_key(client: str, email: str) -> str:
@@ -21,7 +24,7 @@ def limiter_key(client: str, email: str) -> str:
 
 
 class FailedLoginLimiter:
-    """Allows `max_failures` failed logins per key within a sliding window of `window_seconds`."""
+    """Allows `max_failures` failed logins per key in a window of `window_seconds` from the first one."""
 
     def __init__(
         self, session: AsyncSession, max_failures: int, window_seconds: int, clock: Callable[[], datetime] = utcnow
@@ -31,26 +34,45 @@ class FailedLoginLimiter:
         self.window = timedelta(seconds=window_seconds)
         self._clock = clock
 
-    async def check(self, key: str) -> None:
-        """Raise TooManyAttempts while `key` has used up its failures in the window."""
-        now = self._clock()
-        count, oldest = (
-            await self.session.execute(
-                select(func.count(), func.min(LoginFailure.failed_at)).where(
-                    LoginFailure.key_hash == key, LoginFailure.failed_at > now - self.window
-                )
-            )
-        ).one()
-        if count >= self.max_failures:
-            retry_after = (oldest + self.window - now).total_seconds()
-            raise TooManyAttempts(max(1, math.ceil(retry_after)))
+    async def count_attempt(self, key: str) -> None:
+        """Count this attempt as a failure before the password is checked; TooManyAttempts past the limit.
 
-    async def record_failure(self, key: str) -> None:
+        One statement counts and decides, so N simultaneous attempts check at most `max_failures`
+        passwords: reading the count and then writing it would let them all read the same count. A
+        successful login then calls `reset`. The key's row stays locked until the request commits,
+        so attempts for one key queue behind each other (other keys are not held up).
+        """
         now = self._clock()
-        self.session.add(LoginFailure(key_hash=key, failed_at=now))
-        # Expired rows of every key go here, so the table stays as small as the window.
-        await self.session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - self.window))
-        await self.session.flush()
+        await self._sweep(now)
+        window_start = bindparam("window_start", now - self.window, type_=UTCDateTime)
+        started = bindparam("now", now, type_=UTCDateTime)
+        expired = LoginFailure.window_started_at <= window_start
+        statement = (
+            upsert(self.session, _FAILURES)
+            .values(key_hash=key, failures=1, window_started_at=started)
+            .on_conflict_do_update(
+                index_elements=[_FAILURES.c.key_hash],
+                set_={
+                    "failures": case((expired, 1), else_=LoginFailure.failures + 1),
+                    "window_started_at": case((expired, started), else_=LoginFailure.window_started_at),
+                },
+                # Past the limit the row is left as it is and no row comes back: the attempt is refused.
+                where=or_(expired, LoginFailure.failures < self.max_failures),
+            )
+            .returning(_FAILURES.c.failures)
+        )
+        if (await self.session.execute(statement)).first() is None:
+            raise TooManyAttempts(await self._seconds_until_reset(key, now))
 
     async def reset(self, key: str) -> None:
         await self.session.execute(delete(LoginFailure).where(LoginFailure.key_hash == key))
+
+    async def _sweep(self, now: datetime) -> None:
+        # Rows of windows that ended keep the table as small as the traffic of one window. First
+        # statement of the request, so every login takes its locks in the same order (no deadlock).
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.window_started_at <= now - self.window))
+
+    async def _seconds_until_reset(self, key: str, now: datetime) -> int:
+        started = await self.session.scalar(select(LoginFailure.window_started_at).where(LoginFailure.key_hash == key))
+        remaining = (started + self.window - now).total_seconds() if started else 1
+        return max(1, math.ceil(remaining))

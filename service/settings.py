@@ -35,6 +35,8 @@ class Settings:
     max_page_size: int = 100
     login_max_failures: int = 5
     login_failure_window_seconds: int = 300
+    # How long the answer to a write sent with an Idempotency-Key is kept for retries.
+    idempotency_key_ttl_seconds: int = 24 * 3600
     cors_allow_origins: tuple[str, ...] = ("*",)
     # Proxies whose X-Forwarded-For/-Proto the server believes (client address for the login limit).
     forwarded_allow_ips: str = "127.0.0.1"
@@ -86,6 +88,7 @@ class Settings:
             "max_page_size",
             "argon2_time_cost",
             "argon2_parallelism",
+            "idempotency_key_ttl_seconds",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")

@@ -30,7 +30,17 @@ from tests.query_count import QueryCounter, counting_queries
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-TABLES = ("login_failures", "comments", "favorites", "article_tags", "tags", "articles", "follows", "users")
+TABLES = (
+    "idempotency_keys",
+    "login_failures",
+    "comments",
+    "favorites",
+    "article_tags",
+    "tags",
+    "articles",
+    "follows",
+    "users",
+)
 
 
 def skip_or_fail(reason: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, delete, get, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter
@@ -19,6 +19,7 @@ from service.articles.schemas import (
     UpdateArticleRequest,
 )
 from service.articles.service import ArticleService
+from service.idempotency import idempotent_post
 from service.models import User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
 
@@ -71,7 +72,7 @@ class ArticleController(Controller):
         )
         return ArticleListResponse(articles, count)
 
-    @post(
+    @idempotent_post(
         summary="Create an article",
         status_code=201,
         security=REQUIRED_AUTH,
@@ -126,7 +127,7 @@ class ArticleController(Controller):
     ) -> None:
         await article_service.delete(current_user, slug)
 
-    @post(
+    @idempotent_post(
         "/{slug:str}/favorite",
         summary="Favorite an article",
         status_code=200,

@@ -6,16 +6,21 @@ come from correlated subqueries, and the total from an uncorrelated one the data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Row, Select, bindparam, delete, exists, func, literal, select
+from sqlalchemy import Integer, Row, Select, Table, bindparam, delete, exists, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.db_dialect import insert_ignore
+from service.db import affected_rows
+from service.db_dialect import insert_ignore, upsert
+from service.errors import violated_constraint
 from service.fields import format_timestamp
 from service.models import Article, Tag, User, article_tags, favorites, follows
 from service.profiles.schemas import Profile
@@ -25,6 +30,22 @@ from .schemas import ArticleSummary
 
 # Tags cannot contain control characters (fields.TagName), so this separator never collides.
 _TAG_SEPARATOR = "\x1f"
+_ARTICLES: Table = Article.__table__  # type: ignore[assignment]
+
+
+class SlugTaken(Exception):
+    """Another article holds the slug a write asked for; the caller picks another."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticleRow:
+    slug: str
+    title: str
+    description: str
+    body: str
+    author_id: int
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,39 +230,77 @@ class ArticleRepository:
         ).first()
         return None if row is None else _full(row)
 
-    async def get_by_slug(self, slug: str) -> Article | None:
-        return await self.session.scalar(select(Article).where(Article.slug == slug))
-
     async def get_id_by_slug(self, slug: str) -> int | None:
         return await self.session.scalar(select(Article.id).where(Article.slug == slug))
 
-    async def is_slug_taken(self, slug: str) -> bool:
-        return bool(await self.session.scalar(select(exists().where(Article.slug == slug))))
+    async def get_author_id(self, slug: str) -> int | None:
+        return await self.session.scalar(select(Article.author_id).where(Article.slug == slug))
 
-    async def add(self, article: Article, tag_names: Sequence[str]) -> Article:
-        self.session.add(article)
-        await self.session.flush()
+    async def insert(self, article: NewArticleRow) -> int | None:
+        """The new article's id, or None when another article holds `article.slug` (nothing is written).
+
+        ON CONFLICT DO NOTHING: whether the slug is free is decided by the unique index at the moment
+        of the insert, so two requests with one title cannot both take it.
+        """
+        statement = (
+            upsert(self.session, _ARTICLES)
+            .values(dataclasses.asdict(article))
+            .on_conflict_do_nothing(index_elements=[_ARTICLES.c.slug])
+            .returning(_ARTICLES.c.id)
+        )
+        article_id: int | None = await self.session.scalar(statement)
+        return article_id
+
+    async def add_tags(self, article_id: int, tag_names: Sequence[str]) -> None:
         if tag_names:
             tag_ids = await self._ensure_tags(tag_names)
             await self.session.execute(
-                article_tags.insert(), [{"article_id": article.id, "tag_id": tag_id} for tag_id in tag_ids]
+                article_tags.insert(), [{"article_id": article_id, "tag_id": tag_id} for tag_id in tag_ids]
             )
-        return article
 
-    async def save(self, article: Article) -> None:
-        await self.session.flush()
+    async def update_owned(self, slug: str, author_id: int, changes: Mapping[str, Any]) -> bool:
+        """Apply `changes` to the article `slug` if `author_id` wrote it; False when no such row matched.
 
-    async def delete(self, article: Article) -> None:
-        await self.session.delete(article)  # tags links, favorites and comments go by ON DELETE CASCADE
-        await self.session.flush()
+        Raises SlugTaken when `changes` gives it a slug another article holds; that statement alone is
+        undone (a savepoint), so the caller can try another slug in the same transaction.
+        """
+        statement = (
+            update(Article).where(Article.slug == slug, Article.author_id == author_id).values(**changes)
+        ).returning(Article.id)
+        if "slug" not in changes:
+            return await self.session.scalar(statement) is not None
+        try:
+            async with self.session.begin_nested():
+                return await self.session.scalar(statement) is not None
+        except IntegrityError as error:
+            if violated_constraint(error) == "uq_articles_slug":
+                raise SlugTaken(changes["slug"]) from None
+            raise
 
-    async def favorite(self, user_id: int, article_id: int) -> None:
-        # ON CONFLICT DO NOTHING: favoriting twice, or two racing requests, count once.
+    async def delete_owned(self, slug: str, author_id: int) -> bool:
+        """Delete the article `slug` if `author_id` wrote it; False when no such row matched.
+
+        Tag links, favorites and comments go by ON DELETE CASCADE. Two racing deletes cannot both
+        succeed: the second finds no row (PostgreSQL makes it wait for the first to commit).
+        """
+        deleted = await self.session.execute(
+            delete(Article).where(Article.slug == slug, Article.author_id == author_id)
+        )
+        return affected_rows(deleted) == 1
+
+    async def favorite(self, user_id: int, slug: str) -> None:
+        """Favorite the article `slug`; nothing happens when there is none, or it is already a favorite.
+
+        One INSERT ... SELECT: no "does it exist" read first that a delete could slip behind (if the
+        article goes between the SELECT and the foreign-key check, errors.py answers 404).
+        """
+        article_id = select(literal(user_id), Article.id).where(Article.slug == slug)
         await self.session.execute(
-            insert_ignore(self.session, favorites).values(user_id=user_id, article_id=article_id)
+            insert_ignore(self.session, favorites).from_select(["user_id", "article_id"], article_id)
         )
 
-    async def unfavorite(self, user_id: int, article_id: int) -> None:
+    async def unfavorite(self, user_id: int, slug: str) -> None:
+        article_id = select(Article.id).where(Article.slug == slug).scalar_subquery()
         await self.session.execute(
             delete(favorites).where(favorites.c.user_id == user_id, favorites.c.article_id == article_id)
         )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, delete, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.comments.schemas import CommentListResponse, CommentResponse, NewCommentRequest
 from service.comments.service import CommentService
+from service.idempotency import idempotent_post
 from service.models import ID_MAX, User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
 
@@ -27,7 +28,7 @@ class CommentController(Controller):
     tags = ["comments"]
     dependencies = {"comment_service": Provide(provide_comment_service)}
 
-    @post(
+    @idempotent_post(
         summary="Comment on an article",
         status_code=200,  # the spec says 200 here, not 201
         security=REQUIRED_AUTH,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, delete, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.comments.schemas import Comment as CommentView
+from service.db import UTCDateTime, affected_rows
 from service.fields import format_timestamp
-from service.models import Comment, User
+from service.models import Article, Comment, User
 from service.profiles.repository import is_following
 from service.profiles.schemas import Profile
 
@@ -52,16 +54,34 @@ class CommentRepository:
         row = (await self.session.execute(_comment_select(viewer_id).where(Comment.id == comment_id))).one()
         return _view(row)
 
-    async def get_in_article(self, comment_id: int, article_id: int) -> Comment | None:
+    async def get_author_id(self, comment_id: int, article_id: int) -> int | None:
         return await self.session.scalar(
-            select(Comment).where(Comment.id == comment_id, Comment.article_id == article_id)
+            select(Comment.author_id).where(Comment.id == comment_id, Comment.article_id == article_id)
         )
 
-    async def add(self, comment: Comment) -> Comment:
-        self.session.add(comment)
-        await self.session.flush()
-        return comment
+    async def insert_under(self, slug: str, author_id: int, body: str, now: datetime) -> int | None:
+        """The new comment's id, or None when there is no article `slug` (nothing is written).
 
-    async def delete(self, comment: Comment) -> None:
-        await self.session.delete(comment)
-        await self.session.flush()
+        One INSERT ... SELECT: no "does the article exist" read that a delete could slip behind (if
+        it goes between the SELECT and the foreign-key check, errors.py answers 404).
+        """
+        article = select(
+            literal(body), Article.id, literal(author_id), literal(now, UTCDateTime), literal(now, UTCDateTime)
+        ).where(Article.slug == slug)
+        columns = ["body", "article_id", "author_id", "created_at", "updated_at"]
+        statement = insert(Comment).from_select(columns, article).returning(Comment.id)
+        comment_id: int | None = await self.session.scalar(statement)
+        return comment_id
+
+    async def delete_owned(self, comment_id: int, article_slug: str, author_id: int) -> bool:
+        """Delete the comment if it is under `article_slug` and `author_id` wrote it; False otherwise.
+
+        Two racing deletes cannot both succeed: the second matches no row.
+        """
+        article_id = select(Article.id).where(Article.slug == article_slug).scalar_subquery()
+        deleted = await self.session.execute(
+            delete(Comment).where(
+                Comment.id == comment_id, Comment.article_id == article_id, Comment.author_id == author_id
+            )
+        )
+        return affected_rows(deleted) == 1

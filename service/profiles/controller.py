@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, delete, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.idempotency import idempotent_post
 from service.models import User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
 from service.profiles.schemas import ProfileResponse
@@ -35,7 +36,7 @@ class ProfileController(Controller):
     ) -> ProfileResponse:
         return ProfileResponse(await profile_service.get(username, viewer_id))
 
-    @post(
+    @idempotent_post(
         "/follow",
         status_code=200,
         summary="Follow a user",

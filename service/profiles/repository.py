@@ -25,9 +25,6 @@ class ProfileRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get_id_by_username(self, username: str) -> int | None:
-        return await self.session.scalar(select(User.id).where(User.username == username))
-
     async def get_profile(self, username: str, viewer_id: int | None) -> Profile | None:
         query = select(User.username, User.bio, User.image, is_following(viewer_id, User.id)).where(
             User.username == username
@@ -35,13 +32,20 @@ class ProfileRepository:
         row = (await self.session.execute(query)).one_or_none()
         return None if row is None else Profile(row[0], row[1], row[2], bool(row[3]))
 
-    async def follow(self, follower_id: int, followee_id: int) -> None:
-        # ON CONFLICT DO NOTHING: following twice (or two racing requests) is not an error.
+    async def follow(self, follower_id: int, username: str) -> None:
+        """Follow `username`; nothing happens when there is no such user or the follow exists.
+
+        One INSERT ... SELECT with ON CONFLICT DO NOTHING: following twice, or two racing requests,
+        count once, and no "does the user exist" read comes first. Following yourself fails the
+        table's CHECK constraint (errors.py answers 422).
+        """
+        followee = select(literal(follower_id), User.id).where(User.username == username)
         await self.session.execute(
-            insert_ignore(self.session, follows).values(follower_id=follower_id, followee_id=followee_id)
+            insert_ignore(self.session, follows).from_select(["follower_id", "followee_id"], followee)
         )
 
-    async def unfollow(self, follower_id: int, followee_id: int) -> None:
+    async def unfollow(self, follower_id: int, username: str) -> None:
+        followee_id = select(User.id).where(User.username == username).scalar_subquery()
         await self.session.execute(
             delete(follows).where(follows.c.follower_id == follower_id, follows.c.followee_id == followee_id)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import InvalidInput, NotFound
+from service.errors import NotFound
 from service.models import User
 from service.profiles.repository import ProfileRepository
 from service.profiles.schemas import Profile
@@ -21,19 +21,9 @@ class ProfileService:
         return profile
 
     async def follow(self, follower: User, username: str) -> Profile:
-        followee_id = await self._require_user_id(username)
-        if followee_id == follower.id:
-            raise InvalidInput("username", "cannot follow yourself")
-        await self.profiles.follow(follower.id, followee_id)
-        return await self.get(username, follower.id)
+        await self.profiles.follow(follower.id, username)
+        return await self.get(username, follower.id)  # 404 when there was nobody to follow
 
     async def unfollow(self, follower: User, username: str) -> Profile:
-        followee_id = await self._require_user_id(username)
-        await self.profiles.unfollow(follower.id, followee_id)
+        await self.profiles.unfollow(follower.id, username)
         return await self.get(username, follower.id)
-
-    async def _require_user_id(self, username: str) -> int:
-        user_id = await self.profiles.get_id_by_username(username)
-        if user_id is None:
-            raise NotFound("profile")
-        return user_id

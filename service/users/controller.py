@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.idempotency import idempotent_post
 from service.models import User
 from service.openapi import REQUIRED_AUTH, responses
 from service.users.schemas import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse, user_response
@@ -24,7 +25,7 @@ class UserController(Controller):
     tags = ["users"]
     dependencies = {"user_service": Provide(provide_user_service)}
 
-    @post("/users", status_code=201, summary="Register", responses=responses(413, 422, 429), security=[])
+    @idempotent_post("/users", status_code=201, summary="Register", responses=responses(413, 422, 429), security=[])
     async def register(
         self, data: JSONBody[NewUserRequest], user_service: NamedDependency[UserService]
     ) -> UserResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from msgspec import UNSET, Struct, UnsetType
 
-from service.fields import Bio, Email, ImageUrl, LoginEmail, LoginPassword, Password, Username
+from service.fields import Bio, Email, ImageUrl, LoginEmail, LoginPassword, Password, PasswordChange, Username
 from service.models import User
 
 
@@ -28,11 +28,12 @@ class LoginUserRequest(Struct):
 
 
 class UpdateUser(Struct):
-    """Any subset of the fields; `bio` and `image` may be null to clear them."""
+    """Any subset of the fields. `bio` and `image` may be null or "" to clear them; a `password` of ""
+    leaves it unchanged (real clients send the empty field of their settings form)."""
 
     email: Email | UnsetType = UNSET
     username: Username | UnsetType = UNSET
-    password: Password | UnsetType = UNSET
+    password: PasswordChange | UnsetType = UNSET
     bio: Bio | UnsetType | None = UNSET
     image: ImageUrl | UnsetType | None = UNSET
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import utcnow
 from service.errors import InvalidInput, LoginFailed
+from service.fields import PASSWORD_MIN_LENGTH
 from service.models import User
 from service.ratelimit import FailedLoginLimiter, limiter_key
 from service.security import encode_token, hash_password, verify_password
@@ -33,25 +34,23 @@ class UserService:
         return encode_token(user.id, self.settings)
 
     async def register(self, new_user: NewUser) -> User:
-        email = normalize_email(new_user.email)
-        await self._ensure_available(email=email, username=new_user.username)
         password_hash = await hash_password(self.hasher, new_user.password)
-        # A concurrent sign-up can still win between the check and the insert: the unique
-        # constraint then fails the flush and errors.py answers 422, never 500.
-        return await self.users.add(User(username=new_user.username, email=email, password_hash=password_hash))
+        # No "is it taken?" query first: two sign-ups could both hear "free". The unique
+        # constraints decide, and errors.py turns their violation into 422 "has already been taken".
+        user = User(username=new_user.username, email=normalize_email(new_user.email), password_hash=password_hash)
+        return await self.users.add(user)
 
     async def login(self, credentials: LoginUser, client: str) -> User:
         email = normalize_email(credentials.email)
         key = limiter_key(client, email)
-        await self.login_limiter.check(key)
+        await self.login_limiter.count_attempt(key)  # 429 past the limit, before any password is checked
         user = await self.users.get_by_email(email)
         # Verify against a real hash even for an unknown e-mail, so timing does not reveal accounts.
         verdict = await verify_password(
             self.hasher, user.password_hash if user else await self._dummy_hash(), credentials.password
         )
         if user is None or not verdict.is_valid:
-            await self.login_limiter.record_failure(key)
-            raise LoginFailed()
+            raise LoginFailed()  # the counted attempt is committed with the 401 (keeps_writes)
         await self.login_limiter.reset(key)
         if verdict.needs_rehash:  # the Argon2 parameters were raised since this hash was made
             user.password_hash = await hash_password(self.hasher, credentials.password)
@@ -62,33 +61,22 @@ class UserService:
         fields = {name for name in changes.__struct_fields__ if getattr(changes, name) is not UNSET}
         if not fields:
             raise InvalidInput("user", "must change at least one field")
-        email = normalize_email(changes.email) if changes.email is not UNSET else UNSET
-        username = changes.username
-        await self._ensure_available(
-            email=None if email is UNSET else email,
-            username=None if username is UNSET else username,
-            except_user_id=user.id,
-        )
-        if email is not UNSET:
-            user.email = email
-        if username is not UNSET:
-            user.username = username
-        if changes.password is not UNSET:
+        if changes.email is not UNSET:
+            user.email = normalize_email(changes.email)
+        if changes.username is not UNSET:
+            user.username = changes.username
+        if changes.password:  # "" (what real clients send for "not changed") keeps the password
+            if len(changes.password) < PASSWORD_MIN_LENGTH:
+                raise InvalidInput("password", f"is too short (minimum is {PASSWORD_MIN_LENGTH} characters)")
             user.password_hash = await hash_password(self.hasher, changes.password)
         if changes.bio is not UNSET:
-            user.bio = changes.bio
+            user.bio = changes.bio or None  # an emptied form field means "no bio", like a new user's
         if changes.image is not UNSET:
-            user.image = changes.image
+            user.image = changes.image or None
         user.updated_at = utcnow()
+        # A taken e-mail or username fails this flush at its unique constraint (422), whoever
+        # took it a moment ago; the caller's own values never conflict with themselves (Q7).
         return await self.users.save(user)
-
-    async def _ensure_available(
-        self, email: str | None, username: str | None, except_user_id: int | None = None
-    ) -> None:
-        if email is not None and await self.users.is_email_taken(email, except_user_id):
-            raise InvalidInput("email", "has already been taken")
-        if username is not None and await self.users.is_username_taken(username, except_user_id):
-            raise InvalidInput("username", "has already been taken")
 
     async def _dummy_hash(self) -> str:
         """A hash made with this hasher's parameters, computed once per process."""

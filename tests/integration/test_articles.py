@@ -83,6 +83,28 @@ def test_update_keeping_the_title_keeps_the_slug(client: Client) -> None:
     assert response.json()["article"]["slug"] == article["slug"]
 
 
+def test_an_edited_title_with_the_same_slug_keeps_a_suffixed_slug(client: Client) -> None:
+    author = register(client)
+    create_article(client, author["token"], title="Twice")
+    suffixed = create_article(client, author["token"], title="Twice")["slug"]
+    assert suffixed.startswith("twice-")
+    response = client.put(
+        f"/api/articles/{suffixed}", json={"article": {"title": "TWICE!"}}, headers=auth(author["token"])
+    )
+    assert response.json()["article"]["slug"] == suffixed
+    assert response.json()["article"]["title"] == "TWICE!"
+
+
+def test_a_rename_to_a_taken_slug_gets_a_suffix(client: Client) -> None:
+    author = register(client)
+    create_article(client, author["token"], title="Taken")
+    slug = create_article(client, author["token"], title="Free")["slug"]
+    response = client.put(f"/api/articles/{slug}", json={"article": {"title": "Taken"}}, headers=auth(author["token"]))
+    assert response.status_code == 200
+    assert response.json()["article"]["slug"].startswith("taken-")
+    assert client.get(f"/api/articles/{slug}").status_code == 404
+
+
 def test_update_and_delete_by_another_user_are_403_and_change_nothing(client: Client) -> None:
     author = register(client)
     intruder = register(client)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,25 +12,22 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.users.repository import UserRepository
 from tests.integration.api import assert_error, auth, register
 
 Client = TestClient[Litestar]
 
 
-def test_unique_violation_at_flush_is_422_not_500(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The race two sign-ups can lose: the check says "free", the unique constraint says no."""
+def test_sign_up_asks_no_question_before_the_insert(client: Client, count_queries: Callable[[], Any]) -> None:
+    """The race two sign-ups can lose is decided by the unique constraint, not by a SELECT first:
+    the only statement before the 422 is the INSERT that failed."""
     register(client, "jake")
-
-    async def never_taken(*_args: Any, **_kwargs: Any) -> bool:
-        return False
-
-    monkeypatch.setattr(UserRepository, "is_email_taken", never_taken)
-    monkeypatch.setattr(UserRepository, "is_username_taken", never_taken)
-    again = {"username": "jake2", "email": "jake@example.com", "password": "password123"}
-    assert_error(client.post("/api/users", json={"user": again}), 422, "email")
+    again = {"username": "jake2", "email": "JAKE@example.com", "password": "password123"}
+    with count_queries() as counter:
+        assert_error(client.post("/api/users", json={"user": again}), 422, "email")
     same_name = {"username": "jake", "email": "other@example.com", "password": "password123"}
     assert_error(client.post("/api/users", json={"user": same_name}), 422, "username")
+    writes = [statement for statement in counter.statements if not statement.startswith(("BEGIN", "SAVEPOINT"))]
+    assert len(writes) == 1 and writes[0].startswith("INSERT INTO users"), counter.statements
 
 
 def test_failure_at_commit_reaches_the_client_and_rolls_back(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -125,5 +125,26 @@ def test_update_with_no_fields_is_422_and_null_clears_bio(client: Client) -> Non
     assert cleared.json()["user"]["bio"] is None
 
 
+def test_update_from_a_real_settings_form_with_empty_fields(client: Client) -> None:
+    """The Angular RealWorld client sends every field of its settings form, empty ones as ""."""
+    user = register(client, "jake")
+    headers = auth(user["token"])
+    client.put("/api/user", json={"user": {"bio": "old bio", "image": "https://img.example/a.png"}}, headers=headers)
+    form = {"email": user["email"], "username": "jake", "password": "", "bio": "", "image": ""}
+    response = client.put("/api/user", json={"user": form}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["user"]["bio"] is None and response.json()["user"]["image"] is None
+    login = {"user": {"email": user["email"], "password": user["password"]}}
+    assert client.post("/api/users/login", json=login).status_code == 200  # "" kept the password
+
+
+def test_update_with_a_short_password_is_422_and_changes_nothing(client: Client) -> None:
+    user = register(client, "jake")
+    headers = auth(user["token"])
+    response = client.put("/api/user", json={"user": {"password": "short", "bio": "new"}}, headers=headers)
+    assert_error(response, 422, "password")
+    assert client.get("/api/user", headers=headers).json()["user"]["bio"] is None
+
+
 def test_update_requires_a_token(client: Client) -> None:
     assert_error(client.put("/api/user", json={"user": {"bio": "x"}}), 401, "token")

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from service.articles.schemas import NewArticle
-from service.articles.slugs import slugify, with_suffix
+from service.articles.slugs import SUFFIXED_ATTEMPTS, is_slug_of, slug_candidates, slugify, with_suffix
 from service.fields import format_timestamp
 
 
@@ -31,6 +31,28 @@ def test_slug_is_bounded_and_suffix_is_unique() -> None:
     assert len(slugify("word " * 100)) <= 200
     assert re.fullmatch(r"base-[0-9a-f]{8}", with_suffix("base"))
     assert with_suffix("base") != with_suffix("base")
+
+
+def test_slug_candidates_start_plain_then_add_distinct_suffixes() -> None:
+    candidates = list(slug_candidates("Hello World"))
+    assert candidates[0] == "hello-world"
+    assert len(candidates) == 1 + SUFFIXED_ATTEMPTS == len(set(candidates))
+    assert all(is_slug_of(candidate, "hello world!") for candidate in candidates)
+
+
+@pytest.mark.parametrize(
+    ("slug", "title", "expected"),
+    [
+        ("dragons", "Dragons", True),
+        ("dragons-1a2b3c4d", "DRAGONS!", True),
+        ("dragons-2", "Dragons", False),
+        ("dragons-1a2b3c4d", "Dragons 2", False),
+        ("dragons-1a2b3c4", "Dragons", False),
+        ("dragonslayer", "Dragons", False),
+    ],
+)
+def test_is_slug_of_tells_whether_an_edit_keeps_the_slug(slug: str, title: str, expected: bool) -> None:
+    assert is_slug_of(slug, title) is expected
 
 
 @pytest.mark.parametrize(
