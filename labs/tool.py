@@ -43,6 +43,11 @@ class Lab:
     def solution_patch(self) -> Path:
         return self.folder / "solution.patch"
 
+    @property
+    def needs_postgresql(self) -> bool:
+        """Lab 7's race cannot happen on SQLite, so its check also runs on PostgreSQL."""
+        return "postgres_url" in self.check_file.read_text(encoding="utf-8")
+
 
 def find_labs(root: Path = ROOT) -> list[Lab]:
     labs = []
@@ -202,8 +207,21 @@ def verify_patched(lab: Lab, scratch: Path) -> tuple[bool, list[str]]:
     return ok, steps
 
 
+def postgresql_missing() -> str | None:
+    """Why labs that need PostgreSQL cannot run here; None when they can, or when they must."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        return None  # their checks then fail loudly instead of skipping
+    from tests.conftest import postgres_unavailable_reason
+
+    return postgres_unavailable_reason()
+
+
 def verify(numbers: list[int]) -> int:
     labs = [find_lab(n) for n in numbers] if numbers else find_labs()
+    if any(lab.needs_postgresql for lab in labs) and (reason := postgresql_missing()):
+        for lab in [lab for lab in labs if lab.needs_postgresql]:
+            print(f"lab {lab.number} ({lab.folder.name}) SKIPPED: it needs PostgreSQL, and {reason}")
+        labs = [lab for lab in labs if not lab.needs_postgresql]
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="labs-verify-") as scratch, ThreadPoolExecutor(max_workers=3) as pool:
         untouched = pool.submit(verify_untouched, labs, Path(scratch))
@@ -246,6 +264,9 @@ def main() -> int:
         lab = find_lab(args.number)
         if lab.setup_patch and not (lab.folder / STARTED).exists():
             print(f"lab {lab.number} plants a bug first: run `make lab-start N={lab.number}`, then fix it.")
+            return 1
+        if lab.needs_postgresql and (reason := postgresql_missing()):
+            print(f"lab {lab.number} needs PostgreSQL (TEST_POSTGRES_URL), and {reason}")
             return 1
         code = run_check(lab, ROOT).returncode
         verdict = "DONE, well done!" if code == 0 else "not done yet (read the failures above, then the hints)"

@@ -25,6 +25,7 @@ GROUPS = {
     "test_security": "security pack (OWASP API Top 10)",
     "test_contract": "contract fuzzing (Schemathesis)",
     "test_browser": "browser (Swagger UI in Chromium)",
+    "test_retries": "retries and concurrency",
 }
 RUN_ID = uuid.uuid4().hex[:8]  # one per run: every name below embeds it, so reruns never collide
 RUN_NOTES: list[str] = []  # figures a test wants in the closing summary (e.g. Schemathesis case count)

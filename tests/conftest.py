@@ -74,7 +74,8 @@ async def _admin(statement: str) -> None:
         await engine.dispose()
 
 
-def _postgres_available() -> str | None:
+def postgres_unavailable_reason() -> str | None:
+    """Why the PostgreSQL server of TEST_POSTGRES_URL cannot be used, or None when it can."""
     try:
         asyncio.run(asyncio.wait_for(_admin("SELECT 1"), timeout=5))
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; the reason is shown
@@ -85,7 +86,7 @@ def _postgres_available() -> str | None:
 @contextmanager
 def postgres_database(prefix: str = "conduit_test") -> Iterator[str]:
     """A fresh, migrated PostgreSQL database; dropped afterwards."""
-    reason = _postgres_available()
+    reason = postgres_unavailable_reason()
     if reason:
         skip_or_fail(reason)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"

@@ -132,7 +132,7 @@ class ArticleController(Controller):
         summary="Favorite an article",
         status_code=200,
         security=REQUIRED_AUTH,
-        responses=responses(401, 404),
+        responses=responses(401, 404, 422),  # 422: an Idempotency-Key reused with another request
     )
     async def favorite(
         self, slug: FromPath[str], current_user: NamedDependency[User], article_service: NamedDependency[ArticleService]
