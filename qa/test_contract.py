@@ -1,8 +1,8 @@
 """Contract fuzzing: Schemathesis against the service's own OpenAPI schema, every check, every phase.
 
 The phases (examples, coverage, fuzzing, stateful through the links it infers between operations)
-and the fixed example budget are in qa/schemathesis.toml. A finding is fixed in the service, not
-excluded here.
+and the fixed example budget are in qa/schemathesis.toml; qa/schemathesis_hooks.py gives each
+request its own Idempotency-Key. A finding is fixed in the service, not excluded here.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def test_schemathesis_finds_no_failures(base_url: str, make_user, tmp_path: Path
     if os.environ.get("QA_SEED"):  # replay a run: the seed is in the closing summary
         command += ["--seed", os.environ["QA_SEED"]]
     # Run from a temporary directory: Schemathesis and Hypothesis leave caches where they run.
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "qa.schemathesis_hooks", "PYTHONPATH": str(QA_DIR.parent)}
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     output = result.stdout + result.stderr
     summary = output[output.rfind("SUMMARY") :] if "SUMMARY" in output else output[-3000:]
     print(summary)

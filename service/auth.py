@@ -28,12 +28,13 @@ async def provide_current_user(
     request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
 ) -> User:
     """The caller, loaded in the request's own session; 401 without a valid token."""
-    user_id = user_id_from_request(request, state.settings)
-    if user_id is None:
-        raise NotAuthenticated("token", "is missing")
     # Litestar 2 cleans up no dependency when a later one raises, so `db_session` would keep its
-    # pooled connection until garbage collection: hand it back before raising anything here.
+    # pooled connection (and an idempotency key's transaction: on SQLite, the write lock) until
+    # garbage collection: hand it back before raising anything here.
     try:
+        user_id = user_id_from_request(request, state.settings)
+        if user_id is None:
+            raise NotAuthenticated("token", "is missing")
         user = await db_session.get(User, user_id)
         if user is None:
             raise NotAuthenticated("token", "names a user that does not exist")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -136,20 +135,30 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 
-@asynccontextmanager
-async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session whose work is committed when the block ends and rolled back when it raises."""
-    async with sessionmaker() as session:
+class Transaction:
+    """`async with Transaction(sessionmaker) as session:` commits when the block ends, rolls back
+    when it raises (a domain error that `keeps_writes` commits its writes and still raises).
+
+    A class rather than an @asynccontextmanager generator on purpose: the request dependencies
+    are generators already, and when Litestar leaves one unfinished (it does when a later
+    dependency raises), the garbage collector would finalize the two nested generators in two
+    tasks at once ("aclose(): asynchronous generator is already running").
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.session = sessionmaker()
+
+    async def __aenter__(self) -> AsyncSession:
+        return self.session
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, error: BaseException | None, _: object) -> None:
         try:
-            yield session
-        except DomainError as error:
-            await (session.commit() if error.keeps_writes else session.rollback())
-            raise
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
+            if error is None or (isinstance(error, DomainError) and error.keeps_writes):
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
 
 
 async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
@@ -161,5 +170,5 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
     """
     is_read = request.method in READ_ONLY_METHODS
     sessionmaker: async_sessionmaker[AsyncSession] = state.read_sessionmaker if is_read else state.sessionmaker
-    async with transaction(sessionmaker) as session:
+    async with Transaction(sessionmaker) as session:
         yield session

@@ -34,7 +34,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import user_id_from_request
-from service.db import transaction, utcnow
+from service.db import Transaction, utcnow
 from service.db_dialect import insert_ignore
 from service.errors import DomainError
 from service.models import IdempotencyKey
@@ -135,8 +135,8 @@ async def claim_for(request: Request[Any, Any, Any], state: State, key: str) -> 
 async def provide_idempotent_db_session(
     state: State, request: Request[Any, Any, Any], idempotency_key: KeyHeader = None
 ) -> AsyncGenerator[AsyncSession, None]:
-    """The request's transaction (service.db.transaction), plus the key's claim and stored answer."""
-    async with transaction(state.sessionmaker) as session:
+    """The request's transaction (service.db.Transaction), plus the key's claim and stored answer."""
+    async with Transaction(state.sessionmaker) as session:
         if idempotency_key is None:
             yield session
             return

@@ -150,3 +150,14 @@ def test_the_openapi_schema_documents_the_header_on_every_idempotent_write(clien
         assert "Idempotency-Key" in names, (path, names)
     login_parameters = paths["/api/users/login"]["post"].get("parameters", [])
     assert "Idempotency-Key" not in [parameter["name"] for parameter in login_parameters]
+
+
+def test_a_key_sent_without_a_token_gives_401_and_gives_its_connection_back(client: Client, app: Litestar) -> None:
+    """The key is claimed before the caller is loaded; the 401 that follows must still end the
+    transaction at once (on SQLite it holds the write lock, and every other write would wait)."""
+    response = client.post("/api/articles", json=ARTICLE, headers={"Idempotency-Key": "no-token"})
+    assert_error(response, 401, "token")
+    assert app.state.engine.sync_engine.pool.checkedout() == 0
+    assert _count(client, app, IdempotencyKey) == 0
+    user = register(client)  # a write right after: it must not wait for a lock
+    assert client.post("/api/articles", json=ARTICLE, headers=_with_key(user, "no-token")).status_code == 201

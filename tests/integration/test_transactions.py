@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.integration.api import assert_error, auth, register
+from tests.integration.api import assert_error, auth, create_article, register
 
 Client = TestClient[Litestar]
 
@@ -80,3 +80,20 @@ def test_a_database_error_while_loading_the_caller_gives_the_connection_back(
     monkeypatch.setattr(AsyncSession, "get", failing_get)
     assert_error(client.get("/api/user", headers=auth(user["token"])), 503, "database")
     assert app.state.engine.sync_engine.pool.checkedout() == 0
+
+
+def test_a_failed_commit_after_a_rename_keeps_the_old_slug(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rename runs in a savepoint; releasing it must not commit anything on its own (on SQLite
+    it did, before transactions began explicitly: service.db._begin_sqlite_transaction)."""
+    user = register(client)
+    slug = create_article(client, user["token"], title="Before")["slug"]
+
+    async def failing_commit(self: AsyncSession) -> None:
+        raise OperationalError("COMMIT", {}, Exception("the disk is full"))
+
+    monkeypatch.setattr(AsyncSession, "commit", failing_commit)
+    response = client.put(f"/api/articles/{slug}", json={"article": {"title": "After"}}, headers=auth(user["token"]))
+    monkeypatch.undo()
+    assert_error(response, 503, "database")
+    assert client.get(f"/api/articles/{slug}").json()["article"]["title"] == "Before"
+    assert client.get("/api/articles/after").status_code == 404

@@ -6,6 +6,7 @@ from tests.races.burst import Call, burst, error_messages, statuses
 from tests.races.conftest import RaceServer, auth, create_article, register, register_many, unique_name
 
 N = 20
+ROUNDS = 5  # a lost race shows in most bursts, not all: several rounds make a reverted fix fail reliably
 
 
 def test_same_title_at_once_gives_every_article_its_own_slug(race_server: RaceServer) -> None:
@@ -34,10 +35,11 @@ def test_renames_to_one_title_at_once_give_distinct_slugs(race_server: RaceServe
 
 def test_deleting_one_article_at_once_gives_one_204(race_server: RaceServer) -> None:
     author = register(race_server)
-    slug = create_article(race_server, author)["slug"]
-    responses = burst(race_server.base_url, [Call("DELETE", f"/api/articles/{slug}", headers=auth(author))] * N)
-    assert statuses(responses) == {204: 1, 404: N - 1}
-    assert error_messages(responses, 404) == {("article", "not found")}
+    for _ in range(ROUNDS):
+        slug = create_article(race_server, author)["slug"]
+        responses = burst(race_server.base_url, [Call("DELETE", f"/api/articles/{slug}", headers=auth(author))] * N)
+        assert statuses(responses) == {204: 1, 404: N - 1}
+        assert error_messages(responses, 404) == {("article", "not found")}
 
 
 def test_a_stranger_deleting_at_once_with_the_author_gets_403_or_404(race_server: RaceServer) -> None:
@@ -83,12 +85,13 @@ def test_one_user_favoriting_and_unfavoriting_at_once_leaves_one_consistent_answ
 def test_favoriting_an_article_while_it_is_deleted_gives_200_or_404(race_server: RaceServer) -> None:
     author = register(race_server)
     fans = register_many(race_server, N)
-    slug = create_article(race_server, author)["slug"]
-    calls = [Call("DELETE", f"/api/articles/{slug}", headers=auth(author))]
-    calls += [Call("POST", f"/api/articles/{slug}/favorite", headers=auth(fan)) for fan in fans]
-    responses = burst(race_server.base_url, calls)
-    assert responses[0].status_code == 204
-    assert set(statuses(responses[1:])) <= {200, 404}
-    assert error_messages(responses[1:], 404) <= {("article", "not found")}
+    for _ in range(ROUNDS):
+        slug = create_article(race_server, author)["slug"]
+        calls = [Call("DELETE", f"/api/articles/{slug}", headers=auth(author))]
+        calls += [Call("POST", f"/api/articles/{slug}/favorite", headers=auth(fan)) for fan in fans]
+        responses = burst(race_server.base_url, calls)
+        assert responses[0].status_code == 204
+        assert set(statuses(responses[1:])) <= {200, 404}
+        assert error_messages(responses[1:], 404) <= {("article", "not found")}
     stored = race_server.scalar("SELECT count(*) FROM favorites WHERE article_id NOT IN (SELECT id FROM articles)")
     assert stored == 0
