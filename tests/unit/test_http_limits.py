@@ -10,6 +10,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,7 +28,14 @@ HEAD = b"GET / HTTP/1.1\r\nHost: x\r\n"
 
 
 async def echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Answers 200 with the request body; `x-delay` seconds before reading it; `x-skip-body` never reads it."""
+    """Answers 200 with the request body; `x-delay` seconds before reading it; `x-skip-body` never reads it.
+    Accepts a WebSocket and keeps it open."""
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+        return
     headers = dict(scope["headers"])
     await asyncio.sleep(float(headers.get(b"x-delay", b"0")))
     body, more = b"", b"x-skip-body" not in headers
@@ -203,3 +211,16 @@ def test_a_body_stalled_after_the_answer_is_closed_without_a_second_answer() -> 
         send(sock, request)
         assert read_answer(reader)[0] == 200
         assert is_closed(sock, reader), "the connection stayed open with half a body in it"
+
+
+def test_a_websocket_upgrade_is_left_to_uvicorn_and_outlives_the_clocks() -> None:
+    handshake = (
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with serving() as port, connect(port) as sock, sock.makefile("rb") as reader:
+        send(sock, handshake)
+        assert read_answer(reader)[0] == 101
+        time.sleep(3 * CLOCK)
+        send(sock, b"\x89\x80\x00\x00\x00\x00")  # a masked, empty ping
+        assert reader.read(2) == b"\x8a\x00"  # its pong
