@@ -30,6 +30,7 @@ def migrate(database_url: str | None = None) -> None:
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
 
+    from service.http_limits import ServerLimits, build_http_protocol
     from service.metrics import prepare_multiprocess_dir
 
     settings = Settings.from_env()  # fail fast, before forking workers, on a bad setting
@@ -39,6 +40,8 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         factory=True,
         host=host,
         port=port,
+        # httptools with NGINX-like limits on heads and slow clients, answered in the API's JSON.
+        http=build_http_protocol(ServerLimits.from_settings(settings)),
         workers=None if reload else workers,
         reload=reload,
         proxy_headers=True,

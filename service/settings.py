@@ -57,6 +57,14 @@ class Settings:
     # How long the server lets in-flight requests finish after SIGTERM before closing them.
     shutdown_timeout_seconds: int = 20
     docs_enabled: bool = True
+    # What the app server accepts from a client before the app sees a request (service/http_limits.py),
+    # close to NGINX's large_client_header_buffers 4 8k, client_header_timeout and client_body_timeout:
+    # a client talking to the app directly cannot grow a worker's memory or hold it with a slow send.
+    server_max_request_line_bytes: int = 8192  # longer request target: 414
+    server_max_header_bytes: int = 32768  # the whole head, request line included: 431
+    server_max_headers: int = 100  # more header fields: 431
+    server_header_timeout_seconds: float = 10.0  # head not complete this long after its first byte: 408
+    server_body_timeout_seconds: float = 10.0  # no body byte for this long while the server reads: 408
 
     @property
     def is_production(self) -> bool:
@@ -89,9 +97,17 @@ class Settings:
             "argon2_time_cost",
             "argon2_parallelism",
             "idempotency_key_ttl_seconds",
+            "server_max_request_line_bytes",
+            "server_max_headers",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.upper()} must be at least 1")
+        if self.server_max_header_bytes < self.server_max_request_line_bytes:
+            # The request line is part of the head: a smaller head limit would answer 431 for a long URL.
+            raise SettingsError("SERVER_MAX_HEADER_BYTES must be at least SERVER_MAX_REQUEST_LINE_BYTES")
+        for name in ("server_header_timeout_seconds", "server_body_timeout_seconds"):
+            if not getattr(self, name) > 0:
+                raise SettingsError(f"{name.upper()} must be greater than 0")
         if self.argon2_memory_kib < 8 * self.argon2_parallelism:
             raise SettingsError("ARGON2_MEMORY_KIB must be at least 8 x ARGON2_PARALLELISM")
         return self

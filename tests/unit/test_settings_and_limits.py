@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.errors import _describe
+from service.http_limits import ServerLimits
 from service.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 
 
@@ -37,12 +38,23 @@ def test_environment_overrides_dotenv_file(tmp_path: Path) -> None:
         {"LOG_FORMAT": "xml"},
         {"JWT_EXPIRES_SECONDS": "0"},
         {"ARGON2_MEMORY_KIB": "4"},
+        {"SERVER_MAX_HEADERS": "0"},
+        {"SERVER_MAX_HEADER_BYTES": "4096"},  # below SERVER_MAX_REQUEST_LINE_BYTES (8192)
+        {"SERVER_HEADER_TIMEOUT_SECONDS": "0"},
+        {"SERVER_BODY_TIMEOUT_SECONDS": "nan"},
     ],
 )
 def test_invalid_or_unsafe_settings_are_refused_with_the_variable_named(environ: dict[str, str]) -> None:
     with pytest.raises(SettingsError) as error:
         Settings.from_env(environ, env_file=None)
     assert any(name in str(error.value) for name in (*environ, "SECRET_KEY"))
+
+
+def test_server_limits_come_from_the_environment() -> None:
+    environ = {"SERVER_MAX_HEADER_BYTES": "65536", "SERVER_HEADER_TIMEOUT_SECONDS": "2.5"}
+    limits = ServerLimits.from_settings(Settings.from_env(environ, env_file=None))
+    assert limits == ServerLimits(max_header_bytes=65536, header_timeout_seconds=2.5)
+    assert ServerLimits.from_settings(Settings()) == ServerLimits()  # one set of defaults, close to NGINX's
 
 
 def test_production_accepts_a_long_random_secret() -> None:
