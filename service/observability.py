@@ -14,7 +14,7 @@ from time import perf_counter
 
 from litestar import Litestar
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, ReceiveMessage, Scope, Send
 
 from service.logs import REQUEST_ID, log_request
 from service.metrics import Metrics
@@ -61,10 +61,18 @@ class RequestObservability:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
+        client_left = False
+
+        async def receive_noting_disconnect() -> ReceiveMessage:
+            nonlocal client_left
+            message = await receive()
+            client_left = client_left or message["type"] == "http.disconnect"
+            return message
+
         if self.metrics:
             self.metrics.request_started()
         try:
-            await self.app(scope, receive, send_with_request_id)
+            await self.app(scope, receive_noting_disconnect, send_with_request_id)
         except asyncio.CancelledError:
             status = status or CLIENT_CLOSED
             raise
@@ -72,6 +80,10 @@ class RequestObservability:
             status = status or 500
             raise
         finally:
+            if client_left and status >= 500:
+                # The client hung up mid-body (Litestar then raises "client disconnected
+                # prematurely", a 500 nobody receives): not a server error, so no 5xx alert.
+                status = CLIENT_CLOSED
             self._record(scope, request_id, path, status, perf_counter() - started)
             REQUEST_ID.reset(token)
 

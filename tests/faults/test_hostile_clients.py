@@ -124,3 +124,13 @@ def test_hostile_request_is_refused_in_json_and_costs_no_memory(
     assert answer.seconds < 15, "generous: the clocks are 1 s"
     assert httpx.get(f"{server.base_url}/health/live", timeout=5).status_code == 200
     assert peak - baseline_rss < 20 * MIB, f"RSS grew {(peak - baseline_rss) / MIB:.1f} MiB since the warm-up"
+
+
+def test_a_client_dropped_mid_body_is_logged_and_counted_as_499_not_500(server: ServerProcess) -> None:
+    """The app learns of the hang-up as "client disconnected prematurely" (a 500 inside Litestar);
+    counting it as a server error would let stalling clients set off 5xx alerts."""
+    stalled = next(part for name, part, *_ in HOSTILE_REQUESTS if name == "stalled-body")
+    assert exchange(server.port, *stalled).status == 408
+    metrics = httpx.get(f"{server.base_url}/metrics", timeout=5).text
+    assert 'status="500"' not in metrics
+    assert 'method="POST",route="/api/users",status="499"' in metrics
