@@ -18,6 +18,16 @@ class ProcessError(RuntimeError):
     """A child process exited early or did not answer in time; the message ends with its log."""
 
 
+def is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:port (nothing can bind it)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port(candidates: Iterable[int] | None = None) -> int:
     """The first candidate port free on 127.0.0.1 (a suite keeps to its range), or any free port."""
     if candidates is None:
@@ -26,11 +36,7 @@ def free_port(candidates: Iterable[int] | None = None) -> int:
             return int(probe.getsockname()[1])
     tried = list(candidates)
     for port in tried:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if is_free(port):
             return port
     raise ProcessError(f"no free port among {tried[0]}-{tried[-1]}" if tried else "no candidate ports")
 

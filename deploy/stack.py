@@ -6,6 +6,7 @@ with loopback addresses where compose puts Docker's resolver and the `app` servi
 
     python -m deploy.stack up [--port 8380 --replicas 2]   # prints the URL, returns; processes stay
     python -m deploy.stack down                             # stops what `up` started
+    python -m deploy.stack free-port [--replicas 2]         # a free NGINX port, the next ones free too
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from deploy.nginx import (
     nginx_config_test,
     prepare_nginx,
 )
-from deploy.postgres import create_database, postgres_unavailable
-from deploy.processes import ProcessError, tail, wait_for_http
+from deploy.postgres import ADMIN_DATABASE_URL, create_database, drop_database, postgres_unavailable
+from deploy.processes import ProcessError, is_free, tail, wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUN_DIR = ROOT / "var" / "stack"
-DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/conduit_stack"
 DEFAULT_AUTH_RATE = "10r/s"
+# `free-port` looks here: above tests/stack's 8300-8379 and the default `make stack` on 8380-8382.
+FREE_PORT_RANGE = range(8400, 8480)
 
 
 class StackError(RuntimeError):
@@ -178,6 +180,24 @@ def _alive(pid: int) -> bool:
 # --- Command line (make stack / make stack-down) ---------------------------------------------
 
 
+def fresh_database_url() -> str:
+    """A database of its own for each `up`: another checkout's stack (or an earlier run) is never shared."""
+    name = f"conduit_stack_{secrets.token_hex(4)}"
+    return make_url(ADMIN_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def free_port_block(size: int, candidates: range = FREE_PORT_RANGE) -> int:
+    """A port p among candidates with p..p+size-1 all free on 127.0.0.1."""
+    starts = list(range(candidates.start, candidates.stop - size + 1, size))
+    # Blocks in random order: two checkouts starting `make test` at once seldom pick the same one
+    # (a port is only taken seconds later, when NGINX and the apps bind it).
+    secrets.SystemRandom().shuffle(starts)
+    for start in starts:
+        if all(is_free(port) for port in range(start, start + size)):
+            return start
+    raise StackError(f"no {size} consecutive free ports in {candidates.start}-{candidates.stop - 1}")
+
+
 def up(args: argparse.Namespace) -> None:
     state_file = args.run_dir / "state.json"
     if state_file.exists():
@@ -187,17 +207,27 @@ def up(args: argparse.Namespace) -> None:
         raise SystemExit(reason)
     if nginx_binary() is None:
         raise SystemExit("nginx is not installed (Debian/Ubuntu: apt-get install nginx)")
-    create_database(args.database_url, exist_ok=True)
+    # A database named by STACK_DATABASE_URL is the caller's: created if missing, kept by `down`.
+    # Otherwise the stack gets a fresh one, which `down` drops.
+    owns_database = args.database_url is None
+    database_url = fresh_database_url() if owns_database else args.database_url
+    create_database(database_url, exist_ok=not owns_database)
     ports = tuple(args.port + 1 + i for i in range(args.replicas))
-    stack = Stack(args.run_dir, args.database_url, args.port, ports, args.auth_rate, detach=True)
+    stack = Stack(args.run_dir, database_url, args.port, ports, args.auth_rate, detach=True)
     try:
         stack.start()
     except (StackError, ProcessError, NginxConfigError):
         stack.stop()
+        if owns_database:
+            drop_database(database_url)
         raise
-    state_file.write_text(json.dumps({"url": stack.url, "processes": stack.processes()}, indent=2))
+    state: dict[str, object] = {"url": stack.url, "processes": stack.processes()}
+    if owns_database:
+        state["drop_database"] = make_url(database_url).database
+    state_file.write_text(json.dumps(state, indent=2))
     print(f"stack up: {stack.url}  (NGINX -> {len(ports)} app processes on ports {', '.join(map(str, ports))})")
-    print(f"  database   {make_url(args.database_url).render_as_string()}")
+    kept = "dropped" if owns_database else "kept"
+    print(f"  database   {make_url(database_url).render_as_string()}  ({kept} by `make stack-down`)")
     print(f"  logs       {args.run_dir}/app-*.log, {stack.access_log}")
     print(f"  QA suite   make qa BASE_URL={stack.url}")
     print("  stop       make stack-down")
@@ -212,6 +242,10 @@ def down(args: argparse.Namespace) -> None:
     stop_pids(list(state["processes"].values()))
     state_file.unlink()
     print(f"stack down: stopped {', '.join(state['processes'])}")
+    if "drop_database" in state:
+        database_url = make_url(ADMIN_DATABASE_URL).set(database=state["drop_database"])
+        drop_database(database_url.render_as_string(hide_password=False))
+        print(f"stack down: dropped database {state['drop_database']}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -221,12 +255,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = commands.add_parser("up", help="start the stack in the background and print its URL")
     start.add_argument("--port", type=int, default=8380, help="NGINX port; app replicas use the next ports")
     start.add_argument("--replicas", type=int, default=2)
-    start.add_argument("--database-url", default=os.environ.get("STACK_DATABASE_URL", DEFAULT_DATABASE_URL))
+    start.add_argument(
+        "--database-url",
+        default=os.environ.get("STACK_DATABASE_URL") or None,
+        help="an existing or new database, kept by `down` (default: a fresh one per run, dropped by `down`)",
+    )
     start.add_argument("--auth-rate", default=DEFAULT_AUTH_RATE, help="NGINX sign-up/login rate per client address")
-    commands.add_parser("down", help="stop the stack started by `up` (the database is kept)")
+    commands.add_parser("down", help="stop the stack started by `up` and drop the database it created")
+    ports = commands.add_parser(
+        "free-port",
+        help=f"print a free NGINX port in {FREE_PORT_RANGE.start}-"
+        f"{FREE_PORT_RANGE.stop - 1} whose replica ports (the next ones) are free too",
+    )
+    ports.add_argument("--replicas", type=int, default=2)
     args = parser.parse_args(argv)
+    args.run_dir = args.run_dir.resolve()  # the processes run with the run directory as their cwd
     try:
-        up(args) if args.command == "up" else down(args)
+        if args.command == "up":
+            up(args)
+        elif args.command == "down":
+            down(args)
+        else:
+            print(free_port_block(1 + args.replicas))
     except (StackError, ProcessError, NginxConfigError) as exc:
         raise SystemExit(f"stack: {exc}") from None
 

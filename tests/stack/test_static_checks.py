@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from deploy.checks import CHECKS, CheckResult
-from deploy.nginx import TEMPLATE_DIR, TEMPLATE_VARIABLE, NginxConfigError, native_nginx_values, render_template
+from deploy.nginx import (
+    NGINX_DIR,
+    TEMPLATE_DIR,
+    TEMPLATE_VARIABLE,
+    NginxConfigError,
+    native_nginx_values,
+    render_template,
+)
 from service.settings import Settings
 from tests.stack.conftest import skip_or_fail
 
@@ -55,3 +62,28 @@ def test_body_limits_agree_between_nginx_compose_and_the_app() -> None:
     (nginx_limit,) = re.findall(r"^\s*client_max_body_size (\d+)m;", server, re.MULTILINE)
     (compose_limit,) = re.findall(r'MAX_BODY_BYTES: "(\d+)"', compose)
     assert int(nginx_limit) * 1_048_576 == int(compose_limit) == Settings().max_body_bytes
+
+
+# Every status nginx itself can answer in this configuration (494: its code for headers too large).
+NGINX_ERRORS = {400, 404, 405, 413, 414, 429, 494, 500, 501, 502, 503, 504, 505}
+ERROR_PAGE = re.compile(r"^ *error_page ([\d ]+?) (?:=(\d+) )?(\S+);", re.MULTILINE)
+JSON_RETURN = re.compile(r"""return (\d+) '\{"errors":\{"body":\["[^"]+"\]\}\}\\n';""")
+
+
+def test_every_error_nginx_writes_has_a_json_page() -> None:
+    """`nginx -t` accepts an error_page whose location is missing (the redirect would then reach the
+    app through `location /`), and a 500 cannot be provoked from outside: both are checked here."""
+    server = (NGINX_DIR / "conduit" / "server.conf").read_text()
+    covered: set[int] = set()
+    for codes, overwrite, target in ERROR_PAGE.findall(server):
+        statuses = {int(code) for code in codes.split()}
+        covered |= statuses
+        block = re.search(rf"\n    location (?:= )?{re.escape(target)} {{\n(.*?)\n    }}", server, re.DOTALL)
+        assert block, f"error_page {codes} goes to {target}, which no location defines"
+        assert "include conduit/error-headers.conf;" in block.group(1), target
+        assert target.startswith("@") or "internal;" in block.group(1), f"{target} must be internal"
+        returned = JSON_RETURN.search(block.group(1))
+        assert returned, f"{target} does not return the API's JSON error shape"
+        expected = int(overwrite) if overwrite else statuses.pop()
+        assert int(returned.group(1)) == expected, f"{target} answers {returned.group(1)}, not {expected}"
+    assert covered == NGINX_ERRORS
