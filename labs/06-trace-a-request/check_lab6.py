@@ -67,7 +67,7 @@ def test_an_unexpected_error_is_logged_with_the_request_id_the_client_saw(
         token = client.post(
             "/api/users", json={"user": {"username": "u", "email": "u@example.com", "password": "password123"}}
         ).json()["user"]["token"]
-        monkeypatch.setattr(ArticleRepository, "add", broken)
+        monkeypatch.setattr(ArticleRepository, "insert", broken)
         article = {"article": {"title": "t", "description": "d", "body": "b"}}
         response = client.post("/api/articles", json=article, headers={"Authorization": f"Token {token}"})
     assert response.status_code == 500
