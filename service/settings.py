@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, get_origin, get_type_hints
 
+import msgspec
 from dotenv import dotenv_values
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/conduit.db"
 ENVIRONMENTS = ("development", "test", "production")
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
@@ -123,32 +127,34 @@ class Settings:
 
     @classmethod
     def _from_mapping(cls, values: Mapping[str, str]) -> Settings:
-        kwargs: dict[str, object] = {}
-        for f in dataclasses.fields(cls):
-            raw = values.get(f.name.upper())
-            if raw is None or raw == "":
-                continue
-            kwargs[f.name] = _parse(f.name, raw, f.type)
-        return cls(**kwargs)  # type: ignore[arg-type]
+        return parse_environment(cls, values)
 
 
-def _parse(name: str, raw: str, type_name: object) -> object:
-    text = raw.strip()
+# Spellings people use for switches beyond the true/false/1/0 msgspec understands.
+_SWITCH_WORDS = {"yes": "true", "on": "true", "no": "false", "off": "false"}
+
+
+def parse_environment(target: type[T], values: Mapping[str, str]) -> T:
+    """An instance of the dataclass `target` from the environment variables named after its fields.
+
+    msgspec converts each string to the field's declared type in its lax mode ("8" -> 8, "2.5" ->
+    2.5, "false" -> False, "3" for `float | None` -> 3.0); a tuple field takes comma-separated
+    values. Unset or empty variables keep the field's default.
+    """
+    raw: dict[str, object] = {}
+    for name, hint in get_type_hints(target).items():
+        text = values.get(name.upper(), "").strip()
+        if not text:
+            continue
+        if get_origin(hint) is tuple:
+            raw[name] = [part.strip() for part in text.split(",") if part.strip()]
+        elif hint is bool:
+            raw[name] = _SWITCH_WORDS.get(text.lower(), text)
+        else:
+            raw[name] = text
     try:
-        match type_name:
-            case "int":
-                return int(text)
-            case "float":
-                return float(text)
-            case "bool":
-                if text.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if text.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError(text)
-            case "tuple[str, ...]":
-                return tuple(part.strip() for part in text.split(",") if part.strip())
-            case _:
-                return text
-    except ValueError:
-        raise SettingsError(f"{name.upper()} has an invalid value: {raw!r}") from None
+        return msgspec.convert(raw, target, strict=False)
+    except msgspec.ValidationError as error:
+        field = re.search(r"\$\.(\w+)", str(error))
+        variable = field.group(1).upper() if field else "a setting"
+        raise SettingsError(f"{variable} has an invalid value: {error}") from None

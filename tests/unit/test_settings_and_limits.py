@@ -2,13 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from service.errors import _describe
 from service.http_limits import ServerLimits
-from service.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from service.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, parse_environment
+
+
+@dataclass(frozen=True, slots=True)
+class EveryType:
+    """One field of each type a setting may have, so the parser is tested for types Settings lacks."""
+
+    text: str = "default"
+    count: int = 1
+    ratio: float = 0.5
+    enabled: bool = False
+    names: tuple[str, ...] = ()
+    limit: float | None = None
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, EveryType()),
+        ({"TEXT": "  spaced  "}, EveryType(text="spaced")),
+        ({"COUNT": "42"}, EveryType(count=42)),
+        ({"RATIO": "2.5"}, EveryType(ratio=2.5)),
+        ({"RATIO": "3"}, EveryType(ratio=3.0)),
+        ({"ENABLED": "true"}, EveryType(enabled=True)),
+        ({"ENABLED": "On"}, EveryType(enabled=True)),
+        ({"ENABLED": "1"}, EveryType(enabled=True)),
+        ({"ENABLED": "no"}, EveryType(enabled=False)),
+        ({"NAMES": "a, b,,c "}, EveryType(names=("a", "b", "c"))),
+        ({"LIMIT": "7.5"}, EveryType(limit=7.5)),
+        ({"LIMIT": ""}, EveryType(limit=None)),  # empty keeps the default
+    ],
+)
+def test_each_field_type_is_read_from_its_string(environ: dict[str, str], expected: EveryType) -> None:
+    assert parse_environment(EveryType, environ) == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"COUNT": "1.5"}, "COUNT"),
+        ({"RATIO": "half"}, "RATIO"),
+        ({"ENABLED": "maybe"}, "ENABLED"),
+        ({"LIMIT": "x"}, "LIMIT"),
+    ],
+)
+def test_a_value_of_the_wrong_type_names_its_variable(environ: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        parse_environment(EveryType, environ)
 
 
 def test_defaults_need_no_environment() -> None:
