@@ -13,4 +13,4 @@ test-observability: venv ## Request ids, JSON request log, /metrics, plus the fa
 	@$(BIN)/pytest tests/integration/test_observability.py tests/faults -q -p no:cacheprovider
 
 bench-observability: venv ## Cost of request ids + request log + metrics on /health/live, on vs off (gate: < 20%; BENCH_OBS_ARGS="--split --rounds 5")
-	@$(BIN)/python -m bench.observability $(BENCH_OBS_ARGS)
+	@$(BIN)/python -m loadtests.bench.observability $(BENCH_OBS_ARGS)

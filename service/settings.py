@@ -52,7 +52,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "auto"  # "json", "console" or "auto" (json in production, console otherwise)
     metrics_enabled: bool = True
-    # Off only to measure what the request log costs (bench/observability.py); with metrics also
+    # Off only to measure what the request log costs (loadtests/bench/observability.py); with metrics also
     # off, the observability middleware is not installed at all (no request ids either).
     request_log_enabled: bool = True
     # Set (in the process environment, before start) when several server workers share one

@@ -12,7 +12,7 @@ throughput cost is 1 - cpu_off / cpu_on. Wall-clock requests/s is printed too, b
 machine identical runs differ by a third, which would make a 20% gate a coin toss. Exits 1 when
 the overhead exceeds --max-overhead percent (20 by default).
 
-    python -m bench.observability [--duration 4] [--rounds 3] [--connections 32] [--max-overhead 20]
+    python -m loadtests.bench.observability [--duration 4] [--rounds 3] [--connections 32] [--max-overhead 20]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from deploy.processes import free_port, stop, wait_for_http
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REQUEST = b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: bench\r\n\r\n"
 
 
@@ -122,7 +122,7 @@ def run(duration: float, rounds: int, connections: int, modes: Sequence[str]) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.observability", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m loadtests.bench.observability", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=4.0, help="seconds measured per run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)

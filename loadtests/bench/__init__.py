@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (the endpoints, python -m loadtests.bench) and `make bench-observability`."""
