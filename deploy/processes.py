@@ -1,17 +1,23 @@
-"""Child processes the tools start on loopback: a free port, waiting until one answers, stopping it.
+"""Child processes the tools start on loopback: the app on a free port, waiting until it answers, stopping it.
 
-Shared by `make stack`, `make qa`, `make load`, `make bench` and the observability benchmark.
+The one helper for every suite and command that runs servers of its own: `make stack`, `make qa`,
+`make load`, `make bench`, the observability benchmark, and the tests that need a real server
+process (tests/faults, tests/races, tests/stack).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class ProcessError(RuntimeError):
@@ -70,3 +76,48 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+class AppProcess:
+    """`python -m service.cli serve` as a child process on 127.0.0.1, the way deployments run it.
+
+    It gets the caller's environment plus `env` (a DATABASE_URL at least), runs in `workdir` (so a
+    developer's .env does not leak in) and writes its output to `log`.
+    """
+
+    def __init__(
+        self, env: Mapping[str, str], log: Path, *, workdir: Path = ROOT, port: int | None = None, workers: int = 1
+    ) -> None:
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        environment = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+        if "PROMETHEUS_MULTIPROC_DIR" not in env:
+            environment.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve makes its own for several workers
+        command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [*command, "--workers", str(workers)], env=environment, cwd=workdir, stdout=output, stderr=output
+            )
+
+    def wait_ready(self, path: str = "/health/ready", timeout: float = 60.0) -> None:
+        wait_for_http(f"{self.base_url}{path}", self.process, self.log, timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            stop(self.process)
+
+
+@contextlib.contextmanager
+def serving_app(env: Mapping[str, str], log: Path, *, port: int | None = None, workers: int = 1) -> Iterator[str]:
+    """The app served until the block ends; yields its base URL once /health/ready answers."""
+    app = AppProcess(env, log, port=port, workers=workers)
+    try:
+        app.wait_ready()
+        yield app.base_url
+    finally:
+        app.stop()

@@ -40,23 +40,14 @@ def local_app(workdir: Path, seed_args: Sequence[str] = ()) -> Iterator[str]:
     database = workdir / "conduit.db"
     env = _env(DATABASE_URL=f"sqlite+aiosqlite:///{database}", ENVIRONMENT="test", LOG_LEVEL="WARNING")
     subprocess.run([sys.executable, "-m", "loadtests.seed", *seed_args], env=env, check=True, cwd=ROOT)
-    port = processes.free_port(PORT_RANGE)
-    log = (workdir / "app.log").open("w")
-    app = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    port = int(os.environ["LOAD_PORT"]) if os.environ.get("LOAD_PORT") else processes.free_port(PORT_RANGE)
+    app = processes.AppProcess(env, workdir / "app.log", port=port)
     try:
-        processes.wait_for_http(f"{url}/health/ready", app, workdir / "app.log")
-        print(f"app: {url} (log {workdir / 'app.log'})")
-        yield url
+        app.wait_ready()
+        print(f"app: {app.base_url} (log {app.log})")
+        yield app.base_url
     finally:
-        processes.stop(app)
-        log.close()
+        app.stop()
         for leftover in workdir.glob("conduit.db*"):  # the app log stays; the throwaway database goes
             leftover.unlink()
 

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from deploy.processes import free_port, stop, wait_for_http
+from deploy.processes import AppProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,38 +27,29 @@ def app_log_problems(log: str) -> list[str]:
 
 def main(pytest_args: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="conduit-qa-") as tmp:
-        port = free_port()
         secret = secrets.token_urlsafe(48)
         env = {
-            **os.environ,
             # QA_DATABASE_URL: an empty database of your own (e.g. PostgreSQL) instead of a fresh SQLite.
             "DATABASE_URL": os.environ.get("QA_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp}/qa.db",
             "SECRET_KEY": secret,
             "ENVIRONMENT": "test",
             "LOG_LEVEL": "WARNING",
         }
-        subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=env, cwd=ROOT, check=True)
-        log_path = ROOT / "reports" / "qa" / "app.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = log_path.open("wb")
-        app = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        subprocess.run(
+            [sys.executable, "-m", "service.cli", "migrate"], env={**os.environ, **env}, cwd=ROOT, check=True
         )
-        url = f"http://127.0.0.1:{port}"
+        log_path = ROOT / "reports" / "qa" / "app.log"
+        port = int(os.environ["QA_PORT"]) if os.environ.get("QA_PORT") else None  # else any free port
+        app = AppProcess(env, log_path, port=port)
         exit_code = 1
         try:
-            wait_for_http(f"{url}/health/ready", app, log_path)
-            print(f"qa: app started at {url} on {env['DATABASE_URL'].split('://')[0]}", flush=True)
-            qa_env = {**os.environ, "BASE_URL": url, "QA_SECRET_KEY": secret}
+            app.wait_ready()
+            print(f"qa: app started at {app.base_url} on {env['DATABASE_URL'].split('://')[0]}", flush=True)
+            qa_env = {**os.environ, "BASE_URL": app.base_url, "QA_SECRET_KEY": secret}
             exit_code = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=qa_env, cwd=ROOT).returncode
         finally:
-            stop(app)
-            log.close()
-            problems = app_log_problems(log_path.read_text(errors="replace"))
+            app.stop()
+            problems = app_log_problems(app.output())
             print(f"qa: app stopped; its log is reports/qa/app.log ({len(problems)} problem(s))", file=sys.stderr)
         for line in problems:
             print(f"qa: the app logged: {line}", file=sys.stderr)

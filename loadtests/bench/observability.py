@@ -60,7 +60,7 @@ def server(workdir: Path, mode: str) -> Iterator[tuple[int, int, Path]]:
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else []
     command = [*pin, sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "1"]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)  # noqa: S603 - our own argv
+        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=log)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health/live", process, log_path)
         yield port, process.pid, log_path

@@ -16,7 +16,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.faults.server import ServerProcess
+from deploy.processes import AppProcess
 from tests.raw_http import RawAnswer, exchange
 
 MIB = 1 << 20
@@ -51,7 +51,7 @@ HOSTILE_REQUESTS = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
     workdir: Path = tmp_path_factory.mktemp("hostile")
     env = {
         "ENVIRONMENT": "test",
@@ -60,7 +60,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         "SERVER_HEADER_TIMEOUT_SECONDS": str(CLOCK_SECONDS),
         "SERVER_BODY_TIMEOUT_SECONDS": str(CLOCK_SECONDS),
     }
-    process = ServerProcess(workdir, env)
+    process = AppProcess(env, workdir / "server.log", workdir=workdir)
     try:
         process.wait_ready()
         for _ in range(20):  # warm up, so the baseline includes what any first requests allocate
@@ -72,7 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-def baseline_rss(server: ServerProcess) -> int:
+def baseline_rss(server: AppProcess) -> int:
     return int(psutil.Process(server.process.pid).memory_info().rss)
 
 
@@ -103,7 +103,7 @@ def measure_rss(pid: int, action: Callable[[], RawAnswer]) -> tuple[RawAnswer, i
     [pytest.param(parts, status, message, id=name) for name, parts, status, message in HOSTILE_REQUESTS],
 )
 def test_hostile_request_is_refused_in_json_and_costs_no_memory(
-    server: ServerProcess,
+    server: AppProcess,
     baseline_rss: int,
     figures: dict[str, Any],
     request: pytest.FixtureRequest,
@@ -126,7 +126,7 @@ def test_hostile_request_is_refused_in_json_and_costs_no_memory(
     assert peak - baseline_rss < 20 * MIB, f"RSS grew {(peak - baseline_rss) / MIB:.1f} MiB since the warm-up"
 
 
-def test_a_client_dropped_mid_body_is_logged_and_counted_as_499_not_500(server: ServerProcess) -> None:
+def test_a_client_dropped_mid_body_is_logged_and_counted_as_499_not_500(server: AppProcess) -> None:
     """The app learns of the hang-up as "client disconnected prematurely" (a 500 inside Litestar);
     counting it as a server error would let stalling clients set off 5xx alerts."""
     stalled = next(part for name, part, *_ in HOSTILE_REQUESTS if name == "stalled-body")

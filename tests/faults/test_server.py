@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from deploy.processes import AppProcess
 from tests.faults.pgcluster import PostgresCluster
-from tests.faults.server import ServerProcess
 
 
 @pytest.fixture
@@ -38,8 +38,8 @@ def _server_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def server(workdir: Path, database_url: str) -> Iterator[ServerProcess]:
-    process = ServerProcess(workdir, _server_env(database_url))
+def server(workdir: Path, database_url: str) -> Iterator[AppProcess]:
+    process = AppProcess(_server_env(database_url), workdir / "server.log", workdir=workdir)
     try:
         process.wait_ready()
         yield process
@@ -56,7 +56,7 @@ def _wait_for_lock_waiter(pg: PostgresCluster, database: str) -> None:
 
 
 def test_sigterm_finishes_in_flight_requests_and_refuses_new_ones(
-    pg: PostgresCluster, database_url: str, server: ServerProcess, figures: dict[str, Any]
+    pg: PostgresCluster, database_url: str, server: AppProcess, figures: dict[str, Any]
 ) -> None:
     database = database_url.rsplit("/", 1)[1]
     user = {"user": {"username": "drain", "email": "drain@example.com", "password": "password123"}}
@@ -107,9 +107,8 @@ def test_metrics_add_up_every_worker(workdir: Path, database_url: str) -> None:
     metrics_dir = workdir / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"stale file from a previous run")
-    server = ServerProcess(
-        workdir, _server_env(database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), LOG_LEVEL="WARNING"), workers=2
-    )
+    env = _server_env(database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), LOG_LEVEL="WARNING")
+    server = AppProcess(env, workdir / "server.log", workdir=workdir, workers=2)
     try:
         server.wait_ready()
         for _ in range(40):  # a new connection each time, so the kernel spreads them over the workers

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 from litestar.testing import TestClient
 
+from deploy.processes import AppProcess
 from service.app import create_app
 from service.seed import DEMO_PASSWORD, seed_demo
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_seed_is_friendly_and_idempotent(tmp_path: Path) -> None:
@@ -48,30 +41,19 @@ def test_seed_is_friendly_and_idempotent(tmp_path: Path) -> None:
 
 
 def test_migrate_and_serve_commands_start_a_working_server(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}", "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "service.cli", "migrate"], cwd=tmp_path, env=env, check=True, timeout=60)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"}
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "migrate"],
         cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        check=True,
+        timeout=60,
     )
+    server = AppProcess(env, tmp_path / "server.log", workdir=tmp_path)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
+        server.wait_ready()
         user = {"username": "cli", "email": "cli@example.com", "password": "password123"}
-        assert httpx.post(f"{base}/api/users", json={"user": user}).status_code == 201
-        assert httpx.get(f"{base}/api/articles").json() == {"articles": [], "articlesCount": 0}
+        assert httpx.post(f"{server.base_url}/api/users", json={"user": user}).status_code == 201
+        assert httpx.get(f"{server.base_url}/api/articles").json() == {"articles": [], "articlesCount": 0}
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()

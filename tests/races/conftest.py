@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from deploy.processes import AppProcess
 from tests.conftest import postgres_database, sqlite_database
-from tests.faults.server import ServerProcess
 from tests.races.burst import Call, burst
 
 WORKERS = 2
@@ -63,7 +63,7 @@ def race_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             "LOGIN_MAX_FAILURES": str(LOGIN_MAX_FAILURES),
             "LOG_LEVEL": "WARNING",
         }
-        server = ServerProcess(workdir, env, workers=WORKERS)
+        server = AppProcess(env, workdir / "server.log", workdir=workdir, workers=WORKERS)
         try:
             server.wait_ready()
             yield RaceServer(server.base_url, database_url)
