@@ -111,4 +111,4 @@ def add_comment(client: Client, token: str, slug: str, body: str = "nice") -> di
 @pytest.fixture
 def count_queries(app: Litestar) -> Callable[[], AbstractContextManager[QueryCounter]]:
     """`with count_queries() as log:` records every SQL statement the app runs inside the block."""
-    return partial(counting_queries, app.state.engine)
+    return partial(counting_queries, app.state.database.engine)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
+from argon2 import PasswordHasher
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -13,7 +14,7 @@ from litestar.di import Provide
 from service.articles.controller import ArticleController, TagController
 from service.auth import provide_current_user, provide_viewer_id
 from service.comments.controller import CommentController
-from service.db import create_engine, create_read_sessionmaker, create_sessionmaker, provide_db_session
+from service.db import Database, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.health import HealthController
 from service.idempotency import AnsweredBefore, replay
@@ -30,56 +31,80 @@ from service.web import NulPathParameterMiddleware, add_security_headers
 VERSION = "0.1.0"
 
 
+class AppState(State):
+    """What the app shares between requests, typed (`app.state`); handlers and dependencies get
+    each part by name through the providers below, never by a string key."""
+
+    settings: Settings
+    database: Database
+    password_hasher: PasswordHasher
+    metrics: Metrics | None
+
+
+def provide_settings(state: AppState) -> Settings:
+    return state.settings
+
+
+def provide_database(state: AppState) -> Database:
+    return state.database
+
+
+def provide_password_hasher(state: AppState) -> PasswordHasher:
+    return state.password_hasher
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).validate()
     configure_logging(settings)
-    engine = create_engine(settings)
+    database = Database.connect(settings)
     metrics = Metrics(VERSION, settings.prometheus_multiproc_dir) if settings.metrics_enabled else None
     if metrics:
-        metrics.watch_pool(engine)
+        metrics.watch_pool(database.engine)
 
     @asynccontextmanager
     async def dispose_engine(_: Litestar) -> AsyncGenerator[None, None]:
         try:
             yield
         finally:
-            await engine.dispose()
+            await database.engine.dispose()
 
     api = Router(
         path="/api",
         route_handlers=[UserController, ProfileController, ArticleController, CommentController, TagController],
+    )
+    state = AppState(
+        {
+            "settings": settings,
+            "database": database,
+            "password_hasher": create_password_hasher(settings),
+            "metrics": metrics,
+        }
     )
     app = Litestar(
         route_handlers=[
             api,
             HealthController,
             create_docs_assets_router(),
-            *([create_metrics_route()] if metrics else []),
+            *([create_metrics_route(metrics)] if metrics else []),
         ],
         # Resolved only for the handlers that name them: `current_user` makes a route require a
         # token, `viewer_id` makes it optional (see service/auth.py).
         dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "database": Provide(provide_database, sync_to_thread=False),
+            "password_hasher": Provide(provide_password_hasher, sync_to_thread=False),
             "db_session": Provide(provide_db_session),
             "current_user": Provide(provide_current_user),
             "viewer_id": Provide(provide_viewer_id),
         },
         exception_handlers={**EXCEPTION_HANDLERS, AnsweredBefore: replay},  # type: ignore[dict-item]
-        state=State(
-            {
-                "settings": settings,
-                "metrics": metrics,
-                "engine": engine,
-                "sessionmaker": create_sessionmaker(engine),
-                "read_sessionmaker": create_read_sessionmaker(engine),
-                "password_hasher": create_password_hasher(settings),
-            }
-        ),
+        state=state,
         lifespan=[dispose_engine, *([metrics.lifespan] if metrics else [])],
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_allow_origins),
             allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+            expose_headers=["X-Request-ID", "Retry-After", "Idempotent-Replayed"],
             max_age=600,
         ),
         middleware=[NulPathParameterMiddleware()],

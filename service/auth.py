@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,14 +24,14 @@ def user_id_from_request(request: Request[Any, Any, Any], settings: Settings) ->
 
 
 async def provide_current_user(
-    request: Request[Any, Any, Any], state: State, db_session: NamedDependency[AsyncSession]
+    request: Request[Any, Any, Any], settings: NamedDependency[Settings], db_session: NamedDependency[AsyncSession]
 ) -> User:
     """The caller, loaded in the request's own session; 401 without a valid token."""
     # Litestar 2 cleans up no dependency when a later one raises, so `db_session` would keep its
     # pooled connection (and an idempotency key's transaction: on SQLite, the write lock) until
     # garbage collection: hand it back before raising anything here.
     try:
-        user_id = user_id_from_request(request, state.settings)
+        user_id = user_id_from_request(request, settings)
         if user_id is None:
             raise NotAuthenticated("token", "is missing")
         user = await db_session.get(User, user_id)
@@ -45,13 +44,13 @@ async def provide_current_user(
     return user
 
 
-async def provide_viewer_id(request: Request[Any, Any, Any], state: State) -> int | None:
+async def provide_viewer_id(request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> int | None:
     """The caller's id when a token is sent, else None: only personalises `following`/`favorited`.
 
     It costs no query; a token that is sent but invalid is still a 401, so a client learns its
     token expired instead of silently seeing anonymous data.
     """
-    user_id = user_id_from_request(request, state.settings)
+    user_id = user_id_from_request(request, settings)
     if user_id is not None:
         request.scope["user_id"] = user_id  # type: ignore[typeddict-unknown-key]
     return user_id

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 from litestar import Request
-from litestar.datastructures import State
-from sqlalchemy import DateTime, MetaData, event
+from litestar.di import NamedDependency
+from sqlalchemy import DateTime, MetaData, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -59,6 +61,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that takes ON CONFLICT clauses, for the session's database: the one statement whose
+    SQLAlchemy construct differs between SQLite and PostgreSQL (both spell the SQL alike)."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement: postgresql.Insert | sqlite.Insert = module.insert(table)
+    return statement
+
+
+def insert_ignore(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING: a row that is already there is not an error."""
+    return upsert(session, table).on_conflict_do_nothing()
 
 
 def affected_rows(result: Result[Any]) -> int:
@@ -132,12 +147,26 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Database:
+    """The engine and the two kinds of session a request can get (see provide_db_session)."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    read_sessionmaker: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Database:
+        engine = create_engine(settings)
+        return cls(engine, create_sessionmaker(engine), create_read_sessionmaker(engine))
+
+
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 
 class Transaction:
-    """`async with Transaction(sessionmaker) as session:` commits when the block ends, rolls back
-    when it raises (a domain error that `keeps_writes` commits its writes and still raises).
+    """`async with Transaction(sessionmaker) as session:` commits when the block ends and rolls
+    back when it raises, with one exception: see `ends_in_commit`.
 
     A class rather than an @asynccontextmanager generator on purpose: the request dependencies
     are generators already, and when Litestar leaves one unfinished (it does when a later
@@ -153,22 +182,34 @@ class Transaction:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, error: BaseException | None, _: object) -> None:
         try:
-            if error is None or (isinstance(error, DomainError) and error.keeps_writes):
-                await self.session.commit()
-            else:
-                await self.session.rollback()
+            await (self.session.commit() if ends_in_commit(error) else self.session.rollback())
         finally:
             await self.session.close()
 
 
-async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
-    """One session and one transaction per request, committed after the handler returns and
-    before the response is sent, so a failing commit reaches the client as an error.
+def ends_in_commit(error: BaseException | None) -> bool:
+    """Exception 1 to "a request that fails writes nothing": a domain error that keeps its writes.
 
-    Reads (GET) run without BEGIN/COMMIT: they change nothing, each statement still reads one
-    consistent snapshot, and the two round trips were ~14% of a list request's cost.
+    A failed login answers 401 and must still store the attempt it counted, or the failed-login
+    limit would count nothing (`LoginFailed.keeps_writes`). Every other error rolls back.
     """
-    is_read = request.method in READ_ONLY_METHODS
-    sessionmaker: async_sessionmaker[AsyncSession] = state.read_sessionmaker if is_read else state.sessionmaker
-    async with Transaction(sessionmaker) as session:
+    return error is None or (isinstance(error, DomainError) and error.keeps_writes)
+
+
+def sessionmaker_for(request: Request[Any, Any, Any], database: Database) -> async_sessionmaker[AsyncSession]:
+    """Exception 2 to "one transaction per request": reads (GET, HEAD) run without BEGIN/COMMIT.
+
+    They change nothing, each statement still reads one consistent snapshot, and the two round
+    trips were ~14% of a list request's cost. The trade (two statements of one GET can see a write
+    commit in between) is in ADR 0003.
+    """
+    return database.read_sessionmaker if request.method in READ_ONLY_METHODS else database.sessionmaker
+
+
+async def provide_db_session(
+    database: NamedDependency[Database], request: Request[Any, Any, Any]
+) -> AsyncGenerator[AsyncSession, None]:
+    """One session and one transaction per request, committed after the handler returns and
+    before the response is sent, so a failing commit reaches the client as an error."""
+    async with Transaction(sessionmaker_for(request, database)) as session:
         yield session

@@ -25,8 +25,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, post
-from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import HeaderParameter
 from litestar.response.base import ASGIResponse
@@ -34,10 +33,10 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth import user_id_from_request
-from service.db import Transaction, utcnow
-from service.db_dialect import insert_ignore
+from service.db import Database, Transaction, insert_ignore, utcnow
 from service.errors import DomainError
 from service.models import IdempotencyKey
+from service.settings import Settings
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -121,9 +120,9 @@ async def record(session: AsyncSession, claimed: Claim, status_code: int, body: 
     )
 
 
-async def claim_for(request: Request[Any, Any, Any], state: State, key: str) -> Claim:
+async def claim_for(request: Request[Any, Any, Any], settings: Settings, key: str) -> Claim:
     body = await request.body()
-    user_id = user_id_from_request(request, state.settings)
+    user_id = user_id_from_request(request, settings)
     scope = f"user:{user_id}" if user_id is not None else f"body:{hashlib.sha256(body).hexdigest()}"
     fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.scope["path"].encode(), body]))
     return Claim(
@@ -133,15 +132,18 @@ async def claim_for(request: Request[Any, Any, Any], state: State, key: str) -> 
 
 
 async def provide_idempotent_db_session(
-    state: State, request: Request[Any, Any, Any], idempotency_key: KeyHeader = None
+    database: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    request: Request[Any, Any, Any],
+    idempotency_key: KeyHeader = None,
 ) -> AsyncGenerator[AsyncSession, None]:
     """The request's transaction (service.db.Transaction), plus the key's claim and stored answer."""
-    async with Transaction(state.sessionmaker) as session:
+    async with Transaction(database.sessionmaker) as session:
         if idempotency_key is None:
             yield session
             return
-        claimed = await claim_for(request, state, idempotency_key)
-        await claim(session, claimed, timedelta(seconds=state.settings.idempotency_key_ttl_seconds))
+        claimed = await claim_for(request, settings, idempotency_key)
+        await claim(session, claimed, timedelta(seconds=settings.idempotency_key_ttl_seconds))
         yield session
         # Litestar builds the response (RecordedResponse) before it finishes this dependency.
         status_code, body = request.state[_ANSWER]

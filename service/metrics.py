@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Response, get
-from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -189,10 +188,10 @@ def prepare_multiprocess_dir(configured: str, workers: int) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
-def create_metrics_route() -> HTTPRouteHandler:
+def create_metrics_route(metrics: Metrics) -> HTTPRouteHandler:
     @get("/metrics", include_in_schema=False, sync_to_thread=False)
-    def metrics(state: State) -> Response[bytes]:
+    def exposition() -> Response[bytes]:
         """Prometheus exposition. Keep it private: NGINX refuses it from outside (docs/operations.md)."""
-        return Response(state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    return metrics
+    return exposition

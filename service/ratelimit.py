@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, bindparam, case, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import UTCDateTime, utcnow
-from service.db_dialect import upsert
+from service.db import UTCDateTime, upsert, utcnow
 from service.errors import TooManyAttempts
 from service.models import LoginFailure
 

@@ -81,7 +81,7 @@ async def seed_demo(settings: Settings) -> None:
             }
             for follower, followee in DEMO_FOLLOWS:
                 await ProfileService(session).follow(users[follower], followee)
-            articles, comments = ArticleService(session), CommentService(session)
+            articles, comments = ArticleService(session, settings.max_page_size), CommentService(session)
             for demo in DEMO_ARTICLES:
                 new = NewArticle(demo.title, demo.description, demo.body, list(demo.tags))
                 article = await articles.create(users[demo.author], new)

@@ -142,11 +142,11 @@ def client(session_client: TestClient[Litestar], app: Litestar) -> Iterator[Test
     session_client.headers.clear()
     yield session_client
     # Every request must give its connection back: a leak shows here, not only under load.
-    assert app.state.engine.sync_engine.pool.checkedout() == 0, "a request kept its pooled connection"
-    session_client.blocking_portal.call(_empty_tables, app.state.engine)
+    assert app.state.database.engine.sync_engine.pool.checkedout() == 0, "a request kept its pooled connection"
+    session_client.blocking_portal.call(_empty_tables, app.state.database.engine)
 
 
 @pytest.fixture
 def count_queries(app: Litestar) -> Callable[[], AbstractContextManager[QueryCounter]]:
     """`with count_queries() as counter:` records the SQL statements the app runs inside the block."""
-    return partial(counting_queries, app.state.engine)
+    return partial(counting_queries, app.state.database.engine)

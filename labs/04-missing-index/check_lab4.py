@@ -35,7 +35,7 @@ def recording(app: Litestar) -> Iterator[list[tuple[str, tuple[object, ...]]]]:
     def record(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
         statements.append((statement, tuple(parameters) if isinstance(parameters, (tuple, list)) else ()))
 
-    engine = app.state.engine.sync_engine
+    engine = app.state.database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, put
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.articles.repository import ArticleFilter
 from service.articles.schemas import (
     ArticleListResponse,
     ArticleResponse,
@@ -22,10 +20,13 @@ from service.articles.service import ArticleService
 from service.idempotency import idempotent_post
 from service.models import User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
+from service.settings import Settings
 
 
-async def provide_article_service(db_session: NamedDependency[AsyncSession]) -> ArticleService:
-    return ArticleService(db_session)
+async def provide_article_service(
+    db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
+) -> ArticleService:
+    return ArticleService(db_session, settings.max_page_size)
 
 
 # The page size cap is a setting (MAX_PAGE_SIZE); 1000 is the hard ceiling the schema documents.
@@ -45,32 +46,26 @@ class ArticleController(Controller):
         self,
         article_service: NamedDependency[ArticleService],
         viewer_id: NamedDependency[int | None],
-        state: State,
         tag: FilterValue = None,
         author: FilterValue = None,
         favorited: FilterValue = None,
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> ArticleListResponse:
-        where = ArticleFilter(tag=tag, author=author, favorited_by=favorited)
-        page_size = min(limit, state.settings.max_page_size)
-        articles, count = await article_service.list_articles(where, viewer_id, page_size, offset)
-        return ArticleListResponse(articles, count)
+        page = await article_service.list_articles(
+            tag=tag, author=author, favorited=favorited, viewer_id=viewer_id, limit=limit, offset=offset
+        )
+        return ArticleListResponse(*page)
 
     @get("/feed", summary="Feed", security=REQUIRED_AUTH, responses=responses(401, 422))
     async def feed(
         self,
         article_service: NamedDependency[ArticleService],
         current_user: NamedDependency[User],
-        state: State,
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> ArticleListResponse:
-        page_size = min(limit, state.settings.max_page_size)
-        articles, count = await article_service.list_articles(
-            ArticleFilter(feed_of=current_user.id), current_user.id, page_size, offset
-        )
-        return ArticleListResponse(articles, count)
+        return ArticleListResponse(*await article_service.feed(current_user, limit, offset))
 
     @idempotent_post(
         summary="Create an article",

@@ -11,30 +11,43 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Integer, Row, Select, Table, bindparam, delete, exists, func, literal, select, update
+from sqlalchemy import Integer, Select, Table, bindparam, delete, exists, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.db import affected_rows
-from service.db_dialect import insert_ignore, upsert
+from service.db import affected_rows, insert_ignore, upsert
 from service.errors import violated_constraint
-from service.fields import format_timestamp
 from service.models import Article, Tag, User, article_tags, favorites, follows
-from service.profiles.schemas import Profile
-
-from .schemas import Article as ArticleView
-from .schemas import ArticleSummary
+from service.profiles.repository import AuthorRow, is_following
 
 # Tags cannot contain control characters (fields.TagName), so this separator never collides.
-_TAG_SEPARATOR = "\x1f"
+TAG_SEPARATOR = "\x1f"
 _ARTICLES: Table = Article.__table__  # type: ignore[assignment]
 
 
 class SlugTaken(Exception):
     """Another article holds the slug a write asked for; the caller picks another."""
+
+
+class ArticleRow(AuthorRow, Protocol):
+    """An article as a page or a single view returns it: its columns, the viewer's flags, its
+    favorite count and its author (AuthorRow). `tag_names` holds every tag, joined by TAG_SEPARATOR."""
+
+    slug: str
+    title: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+    tag_names: str | None
+    favorited: bool
+    favorites_count: int
+
+
+class FullArticleRow(ArticleRow, Protocol):
+    body: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +106,12 @@ def _favorited(personal: bool) -> ColumnElement[bool]:
     return exists().where(favorites.c.article_id == Article.id, favorites.c.user_id == bindparam("viewer_id"))
 
 
-def _following(personal: bool) -> ColumnElement[bool]:
-    if not personal:
-        return literal(False)
-    return exists().where(follows.c.follower_id == bindparam("viewer_id"), follows.c.followee_id == Article.author_id)
-
-
 def _article_select(personal: bool, *, with_body: bool) -> Select[*tuple[Any, ...]]:
     favorites_count = (
         select(func.count()).select_from(favorites).where(favorites.c.article_id == Article.id).scalar_subquery()
     )
     tag_names = (
-        select(func.aggregate_strings(Tag.name, _TAG_SEPARATOR))
+        select(func.aggregate_strings(Tag.name, TAG_SEPARATOR))
         .select_from(article_tags.join(Tag, Tag.id == article_tags.c.tag_id))
         .where(article_tags.c.article_id == Article.id)
         .scalar_subquery()
@@ -122,7 +129,7 @@ def _article_select(personal: bool, *, with_body: bool) -> Select[*tuple[Any, ..
         User.username,
         User.bio,
         User.image,
-        _following(personal).label("following"),
+        is_following(Article.author_id, personal).label("following"),
     ).join(User, User.id == Article.author_id)
 
 
@@ -174,43 +181,13 @@ def _view_statement(personal: bool) -> Select[*tuple[Any, ...]]:
     return _article_select(personal, with_body=True).where(Article.slug == bindparam("slug"))
 
 
-def _split_tags(joined: str | None) -> list[str]:
-    return sorted(joined.split(_TAG_SEPARATOR)) if joined else []  # sorted: spec quirk Q2
-
-
-def _author(row: Row[Any]) -> Profile:
-    return Profile(username=row.username, bio=row.bio, image=row.image, following=bool(row.following))
-
-
-def _summary_fields(row: Row[Any]) -> dict[str, Any]:
-    return {
-        "slug": row.slug,
-        "title": row.title,
-        "description": row.description,
-        "tag_list": _split_tags(row.tag_names),
-        "created_at": format_timestamp(row.created_at),
-        "updated_at": format_timestamp(row.updated_at),
-        "favorited": bool(row.favorited),
-        "favorites_count": row.favorites_count,
-        "author": _author(row),
-    }
-
-
-def _summary(row: Row[Any]) -> ArticleSummary:
-    return ArticleSummary(**_summary_fields(row))
-
-
-def _full(row: Row[Any]) -> ArticleView:
-    return ArticleView(**_summary_fields(row), body=row.body)
-
-
 class ArticleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def list_page(
         self, where: ArticleFilter, viewer_id: int | None, limit: int, offset: int
-    ) -> tuple[list[ArticleSummary], int]:
+    ) -> tuple[Sequence[ArticleRow], int]:
         """A page and the total count in one query; a second (the count alone) only for an empty page."""
         shape, params = _Shape.of(where, viewer_id), _params(where, viewer_id)
         # Core execution on the request's own connection: the statement selects columns, not
@@ -219,16 +196,16 @@ class ArticleRepository:
         rows = (await connection.execute(_page_statement(shape), {**params, "limit": limit, "offset": offset})).all()
         if rows:
             total: int = rows[0].total
-            return [_summary(row) for row in rows], total
+            return cast(Sequence[ArticleRow], rows), total
         count = await connection.scalar(_count_statement(shape), params)
         return [], count or 0
 
-    async def get_view(self, slug: str, viewer_id: int | None) -> ArticleView | None:
+    async def get_view(self, slug: str, viewer_id: int | None) -> FullArticleRow | None:
         connection = await self.session.connection()
         row = (
             await connection.execute(_view_statement(viewer_id is not None), {"slug": slug, "viewer_id": viewer_id})
         ).first()
-        return None if row is None else _full(row)
+        return cast(FullArticleRow | None, row)
 
     async def get_id_by_slug(self, slug: str) -> int | None:
         return await self.session.scalar(select(Article.id).where(Article.slug == slug))

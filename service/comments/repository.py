@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Select, delete, insert, literal, select
+from sqlalchemy import Select, delete, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.comments.schemas import Comment as CommentView
 from service.db import UTCDateTime, affected_rows
-from service.fields import format_timestamp
 from service.models import Article, Comment, User
-from service.profiles.repository import is_following
-from service.profiles.schemas import Profile
+from service.profiles.repository import AuthorRow, is_following
 
 
-def _comment_select(viewer_id: int | None) -> Select[*tuple[Any, ...]]:
+class CommentRow(AuthorRow, Protocol):
+    """A comment as the queries return it, with its author (AuthorRow)."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    body: str
+
+
+def _comment_select(personal: bool) -> Select[*tuple[Any, ...]]:
     return select(
         Comment.id,
         Comment.created_at,
@@ -25,34 +32,26 @@ def _comment_select(viewer_id: int | None) -> Select[*tuple[Any, ...]]:
         User.username,
         User.bio,
         User.image,
-        is_following(viewer_id, Comment.author_id).label("following"),
+        is_following(Comment.author_id, personal).label("following"),
     ).join(User, User.id == Comment.author_id)
-
-
-def _view(row: Row[Any]) -> CommentView:
-    return CommentView(
-        id=row.id,
-        created_at=format_timestamp(row.created_at),
-        updated_at=format_timestamp(row.updated_at),
-        body=row.body,
-        author=Profile(username=row.username, bio=row.bio, image=row.image, following=bool(row.following)),
-    )
 
 
 class CommentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def list_for_article(self, article_id: int, viewer_id: int | None) -> list[CommentView]:
+    async def list_for_article(self, article_id: int, viewer_id: int | None) -> Sequence[CommentRow]:
         """Oldest first, so a thread reads top to bottom."""
         query = (
-            _comment_select(viewer_id).where(Comment.article_id == article_id).order_by(Comment.created_at, Comment.id)
+            _comment_select(viewer_id is not None)
+            .where(Comment.article_id == article_id)
+            .order_by(Comment.created_at, Comment.id)
         )
-        return [_view(row) for row in (await self.session.execute(query)).all()]
+        return cast(Sequence[CommentRow], (await self.session.execute(query, {"viewer_id": viewer_id})).all())
 
-    async def get_view(self, comment_id: int, viewer_id: int | None) -> CommentView:
-        row = (await self.session.execute(_comment_select(viewer_id).where(Comment.id == comment_id))).one()
-        return _view(row)
+    async def get_view(self, comment_id: int, viewer_id: int | None) -> CommentRow:
+        query = _comment_select(viewer_id is not None).where(Comment.id == comment_id)
+        return cast(CommentRow, (await self.session.execute(query, {"viewer_id": viewer_id})).one())
 
     async def get_author_id(self, comment_id: int, article_id: int) -> int | None:
         return await self.session.scalar(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import models
 from service.articles.repository import ArticleRepository
+from service.articles.service import article_id_or_404
+from service.comments import schemas
 from service.comments.repository import CommentRepository
-from service.comments.schemas import Comment as CommentView
-from service.comments.schemas import NewComment
 from service.db import utcnow
 from service.errors import Forbidden, NotFound
-from service.models import User
 
 
 class CommentService:
@@ -18,26 +18,21 @@ class CommentService:
         self.comments = CommentRepository(session)
         self.articles = ArticleRepository(session)
 
-    async def add(self, author: User, slug: str, new: NewComment) -> CommentView:
+    async def add(self, author: models.User, slug: str, new: schemas.NewComment) -> schemas.Comment:
         comment_id = await self.comments.insert_under(slug, author.id, new.body, utcnow())
         if comment_id is None:
             raise NotFound("article")
-        return await self.comments.get_view(comment_id, author.id)
+        return schemas.Comment.from_row(await self.comments.get_view(comment_id, author.id))
 
-    async def list_comments(self, slug: str, viewer_id: int | None) -> list[CommentView]:
-        return await self.comments.list_for_article(await self._require_article_id(slug), viewer_id)
+    async def list_comments(self, slug: str, viewer_id: int | None) -> list[schemas.Comment]:
+        rows = await self.comments.list_for_article(await article_id_or_404(self.articles, slug), viewer_id)
+        return [schemas.Comment.from_row(row) for row in rows]
 
-    async def delete(self, author: User, slug: str, comment_id: int) -> None:
+    async def delete(self, author: models.User, slug: str, comment_id: int) -> None:
         if await self.comments.delete_owned(comment_id, slug, author.id):
             return
         # Nothing matched: read only now, to say why (no such article, no such comment, not yours).
-        comment_author_id = await self.comments.get_author_id(comment_id, await self._require_article_id(slug))
+        comment_author_id = await self.comments.get_author_id(comment_id, await article_id_or_404(self.articles, slug))
         if comment_author_id is None:
             raise NotFound("comment")
         raise Forbidden("comment", "can only be deleted by its author")
-
-    async def _require_article_id(self, slug: str) -> int:
-        article_id = await self.articles.get_id_by_slug(slug)
-        if article_id is None:
-            raise NotFound("article")
-        return article_id

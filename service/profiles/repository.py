@@ -2,35 +2,45 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, literal, select
+from typing import Protocol, cast
+
+from sqlalchemy import bindparam, delete, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.db_dialect import insert_ignore
+from service.db import insert_ignore
 from service.models import User, follows
-from service.profiles.schemas import Profile
 
 
-def is_following(
-    viewer_id: int | None, author_id: ColumnElement[int] | InstrumentedAttribute[int]
-) -> ColumnElement[bool]:
-    """SQL for "does the viewer follow this author", for use in any select."""
-    if viewer_id is None:
+class AuthorRow(Protocol):
+    """A user as others see them, as every query that shows an author returns it (profiles, the
+    authors of articles and comments): three columns of `users` and the viewer's `following`."""
+
+    username: str
+    bio: str | None
+    image: str | None
+    following: bool
+
+
+def is_following(author_id: ColumnElement[int] | InstrumentedAttribute[int], personal: bool) -> ColumnElement[bool]:
+    """SQL for "does the viewer follow this author", for any select; the viewer is the bound
+    parameter `viewer_id`. Anonymous (`personal` false): a constant false, no subquery."""
+    if not personal:
         return literal(False)
-    return exists().where(follows.c.follower_id == viewer_id, follows.c.followee_id == author_id)
+    return exists().where(follows.c.follower_id == bindparam("viewer_id"), follows.c.followee_id == author_id)
 
 
 class ProfileRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get_profile(self, username: str, viewer_id: int | None) -> Profile | None:
-        query = select(User.username, User.bio, User.image, is_following(viewer_id, User.id)).where(
-            User.username == username
+    async def get_profile(self, username: str, viewer_id: int | None) -> AuthorRow | None:
+        query = select(
+            User.username, User.bio, User.image, is_following(User.id, viewer_id is not None).label("following")
         )
-        row = (await self.session.execute(query)).one_or_none()
-        return None if row is None else Profile(row[0], row[1], row[2], bool(row[3]))
+        row = (await self.session.execute(query.where(User.username == username), {"viewer_id": viewer_id})).first()
+        return cast(AuthorRow | None, row)
 
     async def follow(self, follower_id: int, username: str) -> None:
         """Follow `username`; nothing happens when there is no such user or the follow exists.

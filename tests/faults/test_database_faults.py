@@ -128,5 +128,5 @@ async def _write_load_with_restart(app: Litestar, pg: PostgresCluster) -> list[t
         await asyncio.sleep(1.5)
         stop.set()
         await asyncio.gather(*writers)
-    await app.state.engine.dispose()
+    await app.state.database.engine.dispose()
     return outcomes

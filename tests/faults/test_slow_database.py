@@ -50,7 +50,7 @@ def test_statement_timeout_turns_a_held_lock_into_a_clear_error(
             # The lock is gone: the same request succeeds and no connection leaked.
             assert (await client.get("/api/articles")).status_code == 200
             assert _pool_in_use((await client.get("/metrics")).text) == 0
-        await app.state.engine.dispose()
+        await app.state.database.engine.dispose()
 
     asyncio.run(scenario())
 
@@ -83,6 +83,6 @@ def test_pool_exhausted_by_slow_requests_answers_503_after_the_pool_timeout(
                 assert _pool_in_use(metrics) == 2
             # Released before the statement timeout: the two waiting reads complete normally.
             assert [response.status_code for response in await asyncio.gather(*waiting)] == [200, 200]
-        await app.state.engine.dispose()
+        await app.state.database.engine.dispose()
 
     asyncio.run(scenario())

@@ -22,7 +22,7 @@ ARTICLE = {"article": {"title": "Retry me", "description": "d", "body": "b", "ta
 
 def _count(client: Client, app: Litestar, model: type[Any]) -> int:
     async def count() -> int:
-        async with app.state.sessionmaker() as session:
+        async with app.state.database.sessionmaker() as session:
             return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
     return client.blocking_portal.call(count)
@@ -115,7 +115,7 @@ def test_expired_keys_are_swept_and_their_key_can_be_used_again(client: Client, 
     assert client.post("/api/articles", json=ARTICLE, headers=_with_key(user, "old")).status_code == 201
 
     async def expire_all() -> None:
-        async with app.state.sessionmaker() as session, session.begin():
+        async with app.state.database.sessionmaker() as session, session.begin():
             for key in await session.scalars(select(IdempotencyKey)):
                 key.expires_at = utcnow() - timedelta(seconds=1)
 
@@ -157,7 +157,7 @@ def test_a_key_sent_without_a_token_gives_401_and_gives_its_connection_back(clie
     transaction at once (on SQLite it holds the write lock, and every other write would wait)."""
     response = client.post("/api/articles", json=ARTICLE, headers={"Idempotency-Key": "no-token"})
     assert_error(response, 401, "token")
-    assert app.state.engine.sync_engine.pool.checkedout() == 0
+    assert app.state.database.engine.sync_engine.pool.checkedout() == 0
     assert _count(client, app, IdempotencyKey) == 0
     user = register(client)  # a write right after: it must not wait for a lock
     assert client.post("/api/articles", json=ARTICLE, headers=_with_key(user, "no-token")).status_code == 201

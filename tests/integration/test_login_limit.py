@@ -23,7 +23,7 @@ def _insert_failures(client: Client, app: Litestar, seconds_ago: int, count: int
     key = limiter_key("testclient", "jake@example.com")
 
     async def insert() -> None:
-        async with app.state.sessionmaker() as session, session.begin():
+        async with app.state.database.sessionmaker() as session, session.begin():
             started = utcnow() - timedelta(seconds=seconds_ago)
             session.add(LoginFailure(key_hash=key, failures=count, window_started_at=started))
 
@@ -32,7 +32,7 @@ def _insert_failures(client: Client, app: Litestar, seconds_ago: int, count: int
 
 def _stored_failures(client: Client, app: Litestar) -> int:
     async def count() -> int:
-        async with app.state.sessionmaker() as session:
+        async with app.state.database.sessionmaker() as session:
             return int(await session.scalar(select(func.coalesce(func.sum(LoginFailure.failures), 0))) or 0)
 
     return client.blocking_portal.call(count)
@@ -72,5 +72,5 @@ def test_a_successful_login_clears_the_count(client: Client) -> None:
 
 
 async def _clear_failures(app: Litestar) -> None:
-    async with app.state.sessionmaker() as session, session.begin():
+    async with app.state.database.sessionmaker() as session, session.begin():
         await session.execute(delete(LoginFailure))

@@ -53,7 +53,7 @@ async def _in_transaction_after_a_statement(app: Litestar, method: str) -> bool:
 
     from service.db import provide_db_session
 
-    sessions = provide_db_session(app.state, _FakeRequest(method))  # type: ignore[arg-type]
+    sessions = provide_db_session(app.state.database, _FakeRequest(method))  # type: ignore[arg-type]
     session = await anext(sessions)
     # a statement that would open a transaction on every driver (pysqlite begins only before DML)
     await session.execute(text("UPDATE users SET bio = bio WHERE 1 = 0"))
@@ -79,7 +79,7 @@ def test_a_database_error_while_loading_the_caller_gives_the_connection_back(
 
     monkeypatch.setattr(AsyncSession, "get", failing_get)
     assert_error(client.get("/api/user", headers=auth(user["token"])), 503, "database")
-    assert app.state.engine.sync_engine.pool.checkedout() == 0
+    assert app.state.database.engine.sync_engine.pool.checkedout() == 0
 
 
 def test_a_failed_commit_after_a_rename_keeps_the_old_slug(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
