@@ -78,6 +78,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=4)"]
 
-# The one serve command (server and worker choice live in service/cli.py). Compose overrides
+# The one serve command (server and worker choice live in service/cli/__init__.py). Compose overrides
 # only --workers; the migrate service runs `python -m service.cli migrate` with this image.
 CMD ["python", "-m", "service.cli", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

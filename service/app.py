@@ -12,19 +12,19 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from service.articles.controller import ArticleController, TagController
-from service.auth import provide_current_user, provide_viewer_id
 from service.comments.controller import CommentController
 from service.db import Database, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
-from service.health import HealthController
 from service.idempotency import AnsweredBefore, replay
-from service.logs import configure_logging
-from service.metrics import Metrics, create_metrics_route
-from service.observability import install as install_observability
 from service.openapi import create_docs_assets_router, create_openapi_config, refine_openapi_schema
+from service.ops.health import HealthController
+from service.ops.logs import configure_logging
+from service.ops.metrics import Metrics, create_metrics_route
+from service.ops.observability import install as install_observability
 from service.profiles.controller import ProfileController
 from service.security import create_password_hasher
 from service.settings import Settings
+from service.users.auth import provide_current_user, provide_viewer_id
 from service.users.controller import UserController
 from service.web import NulPathParameterMiddleware, add_security_headers
 
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *([create_metrics_route(metrics)] if metrics else []),
         ],
         # Resolved only for the handlers that name them: `current_user` makes a route require a
-        # token, `viewer_id` makes it optional (see service/auth.py).
+        # token, `viewer_id` makes it optional (see service/users/auth.py).
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "database": Provide(provide_database, sync_to_thread=False),
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=create_openapi_config(VERSION) if settings.docs_enabled else None,
         request_max_body_size=settings.max_body_bytes,
         debug=False,
-        logging_config=None,  # service/logs.py configures logging; Litestar's default would replace it
+        logging_config=None,  # service/ops/logs.py configures logging; Litestar's default would replace it
     )
     install_observability(app, metrics, settings.request_log_enabled)
     if settings.docs_enabled:

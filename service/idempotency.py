@@ -32,11 +32,11 @@ from litestar.response.base import ASGIResponse
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.auth import user_id_from_request
 from service.db import Database, Transaction, insert_ignore, utcnow
 from service.errors import DomainError
 from service.models import IdempotencyKey
 from service.settings import Settings
+from service.users.auth import user_id_from_request
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

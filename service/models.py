@@ -94,7 +94,7 @@ favorites = Table(
 
 
 class LoginFailure(Base):
-    """Failed logins of one client and e-mail in the current window (service/ratelimit.py).
+    """Failed logins of one client and e-mail in the current window (service/users/login_limiter.py).
 
     One row per key, counted up by a single upsert that also refuses past the limit, so every
     worker and replica shares the count and concurrent attempts cannot all slip under it.

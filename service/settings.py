@@ -61,7 +61,7 @@ class Settings:
     # How long the server lets in-flight requests finish after SIGTERM before closing them.
     shutdown_timeout_seconds: int = 20
     docs_enabled: bool = True
-    # What the app server accepts from a client before the app sees a request (service/http_limits.py),
+    # What the app server accepts from a client before the app sees a request (service/ops/http_limits.py),
     # close to NGINX's large_client_header_buffers 4 8k, client_header_timeout and client_body_timeout:
     # a client talking to the app directly cannot grow a worker's memory or hold it with a slow send.
     server_max_request_line_bytes: int = 8192  # longer request target: 414

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from service.app import create_app
 from service.articles.repository import ArticleRepository
-from service.logs import configure_logging
+from service.ops.logs import configure_logging
 
 HERE = Path(__file__).resolve().parent
 STARTED = HERE / ".started"

@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 
 from deploy.processes import AppProcess
 from service.app import create_app
-from service.seed import DEMO_PASSWORD, seed_demo
+from service.cli.demo_data import DEMO_PASSWORD, seed_demo
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from service.app import create_app
 from service.db import utcnow
 from service.models import LoginFailure
-from service.ratelimit import limiter_key
+from service.users.login_limiter import limiter_key
 from tests.conftest import make_settings
 from tests.integration.api import assert_error, register
 

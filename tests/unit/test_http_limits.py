@@ -20,7 +20,7 @@ import uvloop
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from service.http_limits import LimitedHttpToolsProtocol, ServerLimits
+from service.ops.http_limits import LimitedHttpToolsProtocol, ServerLimits
 from tests.raw_http import connect, exchange, is_closed, read_answer, send
 
 CLOCK = 0.3  # seconds; the stand-in app's delays are several of these

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from service.errors import _describe
-from service.http_limits import ServerLimits
+from service.ops.http_limits import ServerLimits
 from service.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, parse_environment
 
 

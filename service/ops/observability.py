@@ -16,8 +16,8 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, ReceiveMessage, Scope, Send
 
-from service.logs import REQUEST_ID, log_request
-from service.metrics import Metrics
+from service.ops.logs import REQUEST_ID, log_request
+from service.ops.metrics import Metrics
 
 REQUEST_ID_HEADER = b"x-request-id"
 # NGINX's $request_id is 32 hex characters; accept any similar token, refuse anything that could
@@ -101,7 +101,7 @@ class RequestObservability:
                 "status": status,
                 "duration_ms": round(seconds * 1000, 2),
             }
-            # user_id is set by service.auth when the request carried a valid token.
+            # user_id is set by service.users.auth when the request carried a valid token.
             if (user_id := scope.get("user_id")) is not None:
                 fields["user_id"] = user_id
             log_request("warning" if status >= 500 else "info", fields)

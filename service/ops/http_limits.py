@@ -17,7 +17,7 @@ from uvicorn.server import ServerState
 
 from service.settings import Settings
 
-log = structlog.get_logger("service.http_limits")
+log = structlog.get_logger("service.ops.http_limits")
 
 
 @dataclass(frozen=True, slots=True)

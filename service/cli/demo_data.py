@@ -19,7 +19,7 @@ from service.settings import Settings
 from service.users.schemas import NewUser
 from service.users.service import UserService
 
-log = structlog.get_logger("service.seed")
+log = structlog.get_logger("service.cli.demo_data")
 DEMO_PASSWORD = "conduit-demo"  # noqa: S105 - documented demo credential, not a secret
 
 

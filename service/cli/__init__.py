@@ -12,7 +12,7 @@ from alembic.config import Config
 
 from service.settings import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -30,8 +30,8 @@ def migrate(database_url: str | None = None) -> None:
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     import uvicorn
 
-    from service.http_limits import ServerLimits, build_http_protocol
-    from service.metrics import prepare_multiprocess_dir
+    from service.ops.http_limits import ServerLimits, build_http_protocol
+    from service.ops.metrics import prepare_multiprocess_dir
 
     settings = Settings.from_env()  # fail fast, before forking workers, on a bad setting
     prepare_multiprocess_dir(settings.prometheus_multiproc_dir, 1 if reload else workers)
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "serve":
         serve(args.host, args.port, args.workers, args.reload)
     elif args.command == "seed":
-        from service.seed import seed_demo
+        from service.cli.demo_data import seed_demo
 
         asyncio.run(seed_demo(Settings.from_env()))
 

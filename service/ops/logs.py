@@ -59,7 +59,7 @@ def _utc_timestamp() -> str:
 
 
 def log_request(level: str, fields: dict[str, Any]) -> None:
-    """Write one request line. `fields` holds ids and numbers only (service.observability)."""
+    """Write one request line. `fields` holds ids and numbers only (service.ops.observability)."""
     if _LEVELS[level] < _RequestLog.min_level:
         return
     stream = _RequestLog.stream
@@ -87,7 +87,7 @@ def _line_buffered_fd(stream: TextIO) -> int | None:
         return None
 
 
-# Set by service.observability for the duration of each request; one ContextVar costs less per
+# Set by service.ops.observability for the duration of each request; one ContextVar costs less per
 # request than structlog.contextvars.bind_contextvars and needs no cleanup dance.
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -164,5 +164,5 @@ def _route_standard_logging(
         server_logger = logging.getLogger(name)
         server_logger.handlers.clear()
         server_logger.propagate = True
-    # The service writes its own request line (service.observability); the server's would repeat it.
+    # The service writes its own request line (service.ops.observability); the server's would repeat it.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -1,0 +1,5 @@
+"""`python -m service.cli migrate | serve | seed`."""
+
+from service.cli import main
+
+main()
