@@ -7,14 +7,12 @@ whose writers take turns.
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 from httpx import Response
@@ -23,25 +21,12 @@ from litestar.testing import TestClient
 
 from service.app import create_app
 from service.cli import migrate
-from service.settings import Settings
 from tests.conftest import postgres_database
 from tests.query_count import QueryCounter, counting_queries
+from tests.support import Client, add_comment, auth, create_article, make_settings, register
 
-Client = TestClient[Litestar]
-_names = itertools.count(1)
-
-
-def lab_settings(database_url: str) -> Settings:
-    # Cheap Argon2 parameters: a lab check signs up a handful of users in milliseconds.
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        secret_key="lab-secret-key-that-is-long-enough-0123456789",  # noqa: S106 - test-only key
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-        argon2_parallelism=1,
-        log_level="WARNING",
-    )
+# The lab checks and the tests newcomers write import these from here (`from conftest import ...`).
+__all__ = ["Client", "add_comment", "at_once", "auth", "create_article", "make_settings", "register"]
 
 
 @pytest.fixture
@@ -61,7 +46,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture
 def app(database_url: str) -> Litestar:
-    return create_app(lab_settings(database_url))
+    return create_app(make_settings(database_url))
 
 
 @pytest.fixture
@@ -80,32 +65,6 @@ def at_once(count: int, send: Callable[[], Response]) -> list[Response]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(lambda _: released(), range(count)))
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Token {token}"}
-
-
-def register(client: Client, username: str | None = None) -> dict[str, Any]:
-    """Sign up through the API; returns the `user` object, whose `token` goes in `auth(...)`."""
-    name = username or f"user{next(_names)}"
-    body = {"user": {"username": name, "email": f"{name}@example.com", "password": "password123"}}
-    response = client.post("/api/users", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["user"]  # type: ignore[no-any-return]
-
-
-def create_article(client: Client, token: str, title: str | None = None, **fields: Any) -> dict[str, Any]:
-    article = {"title": title or f"Article {next(_names)}", "description": "about it", "body": "the body", **fields}
-    response = client.post("/api/articles", json={"article": article}, headers=auth(token))
-    assert response.status_code == 201, response.text
-    return response.json()["article"]  # type: ignore[no-any-return]
-
-
-def add_comment(client: Client, token: str, slug: str, body: str = "nice") -> dict[str, Any]:
-    response = client.post(f"/api/articles/{slug}/comments", json={"comment": {"body": body}}, headers=auth(token))
-    assert response.status_code == 200, response.text
-    return response.json()["comment"]  # type: ignore[no-any-return]
 
 
 @pytest.fixture

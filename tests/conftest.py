@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -25,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from service.app import create_app
 from service.cli import migrate
-from service.settings import Settings
 from tests.query_count import QueryCounter, counting_queries
+from tests.support import make_settings
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -48,21 +47,6 @@ def skip_or_fail(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (REQUIRE_SERVICES=1 forbids skipping)")
     pytest.skip(reason)
-
-
-def make_settings(database_url: str, **changes: Any) -> Settings:
-    # Cheap Argon2 parameters keep hundreds of sign-ups fast; tests/unit/test_security.py
-    # checks the real defaults.
-    base = Settings(
-        environment="test",
-        database_url=database_url,
-        secret_key="test-secret-key-that-is-long-enough-0123456789",
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-        argon2_parallelism=1,
-        log_level="WARNING",
-    )
-    return base.with_changes(**changes) if changes else base
 
 
 async def _admin(statement: str) -> None:

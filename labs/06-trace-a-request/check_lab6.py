@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Client, lab_settings
+from conftest import Client, make_settings
 from litestar.testing import TestClient
 
 from service.app import create_app
@@ -56,7 +56,7 @@ def test_an_unexpected_error_is_logged_with_the_request_id_the_client_saw(
 ) -> None:
     """How you traced it: the 500's X-Request-ID leads to exactly one log line with the traceback."""
     logs = io.StringIO()
-    settings = lab_settings(database_url).with_changes(log_format="json", log_level="INFO")
+    settings = make_settings(database_url).with_changes(log_format="json", log_level="INFO")
     app = create_app(settings)
     configure_logging(settings, logs)  # the same configuration, written here instead of stderr
 

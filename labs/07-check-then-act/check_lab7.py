@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Client, add_comment, at_once, auth, create_article, lab_settings, register
+from conftest import Client, add_comment, at_once, auth, create_article, make_settings, register
 from litestar.testing import TestClient
 
 from service.app import create_app
@@ -23,7 +23,7 @@ def test_the_lab_is_started() -> None:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_client(request: pytest.FixtureRequest) -> Iterator[Client]:
     url = request.getfixturevalue("database_url" if request.param == "sqlite" else "postgres_url")
-    with TestClient(create_app(lab_settings(url)), raise_server_exceptions=False) as client:
+    with TestClient(create_app(make_settings(url)), raise_server_exceptions=False) as client:
         yield client
 
 

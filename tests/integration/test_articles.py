@@ -7,7 +7,7 @@ import re
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.integration.api import assert_error, auth, create_article, register
+from tests.support import assert_error, auth, create_article, register
 
 Client = TestClient[Litestar]
 ARTICLE_KEYS = {

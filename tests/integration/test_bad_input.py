@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from service import models
-from tests.integration.api import assert_error, auth, create_article, register
+from tests.support import assert_error, auth, create_article, register
 
 Client = TestClient[Litestar]
 

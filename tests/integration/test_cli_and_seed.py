@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from deploy.processes import AppProcess
 from service.app import create_app
 from service.cli.demo_data import DEMO_PASSWORD, seed_demo
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

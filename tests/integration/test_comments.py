@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.integration.api import assert_error, auth, comment, create_article, register
+from tests.support import add_comment, assert_error, auth, create_article, register
 
 Client = TestClient[Litestar]
 
@@ -28,8 +28,8 @@ def test_list_comments_oldest_first_with_optional_personalisation(client: Client
     author = register(client, "author")
     reader = register(client, "reader")
     slug = create_article(client, author["token"])["slug"]
-    first = comment(client, author["token"], slug, "first")
-    second = comment(client, reader["token"], slug, "second")
+    first = add_comment(client, author["token"], slug, "first")
+    second = add_comment(client, reader["token"], slug, "second")
     client.post("/api/profiles/author/follow", headers=auth(reader["token"]))
     anonymous = client.get(f"/api/articles/{slug}/comments")
     assert anonymous.status_code == 200
@@ -43,7 +43,7 @@ def test_delete_comment_by_author_is_204_and_by_others_403(client: Client) -> No
     author = register(client)
     other = register(client)
     slug = create_article(client, author["token"])["slug"]
-    created = comment(client, author["token"], slug)
+    created = add_comment(client, author["token"], slug)
     assert_error(
         client.delete(f"/api/articles/{slug}/comments/{created['id']}", headers=auth(other["token"])), 403, "comment"
     )
@@ -58,7 +58,7 @@ def test_comment_errors(client: Client) -> None:
     headers = auth(author["token"])
     slug = create_article(client, author["token"])["slug"]
     other_slug = create_article(client, author["token"])["slug"]
-    created = comment(client, author["token"], slug)
+    created = add_comment(client, author["token"], slug)
     assert_error(client.get("/api/articles/nope/comments"), 404, "article")
     assert_error(
         client.post("/api/articles/nope/comments", json={"comment": {"body": "x"}}, headers=headers), 404, "article"

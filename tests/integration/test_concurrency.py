@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.integration.api import auth, create_article, register
+from tests.support import auth, create_article, register
 
 Client = TestClient[Litestar]
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import utcnow
 from service.models import Article, IdempotencyKey, User
-from tests.integration.api import assert_error, auth, create_article, register
+from tests.support import assert_error, auth, create_article, register
 
 Client = TestClient[Litestar]
 ARTICLE = {"article": {"title": "Retry me", "description": "d", "body": "b", "tagList": ["retry"]}}

@@ -12,8 +12,7 @@ from service.app import create_app
 from service.db import utcnow
 from service.models import LoginFailure
 from service.users.login_limiter import limiter_key
-from tests.conftest import make_settings
-from tests.integration.api import assert_error, register
+from tests.support import assert_error, make_settings, register
 
 Client = TestClient[Litestar]
 BAD = {"user": {"email": "jake@example.com", "password": "wrong-password"}}

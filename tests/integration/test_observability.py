@@ -16,8 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from service.app import create_app
 from service.ops.logs import configure_logging
 from service.settings import Settings
-from tests.conftest import make_settings
-from tests.integration.api import auth, create_article, register
+from tests.support import auth, create_article, make_settings, register
 
 Client = TestClient[Litestar]
 

@@ -76,7 +76,7 @@ def test_security_headers_and_cors_preflight(client: Client) -> None:
 
 
 def test_cors_allows_only_configured_origins(database_url: str) -> None:
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     app = create_app(make_settings(database_url, cors_allow_origins=("https://good.example",)))
     with TestClient(app) as client:
@@ -94,7 +94,7 @@ def test_production_refuses_the_default_secret_key() -> None:
 
 
 def test_docs_can_be_switched_off(database_url: str) -> None:
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     with TestClient(create_app(make_settings(database_url, docs_enabled=False))) as client:
         assert client.get("/schema").status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.integration.api import assert_error, auth, register
+from tests.support import assert_error, auth, register
 
 Client = TestClient[Litestar]
 

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.integration.api import auth, comment, create_article, register
+from tests.support import add_comment, auth, create_article, register
 
 Client = TestClient[Litestar]
 LIST_QUERIES = 1  # one SELECT: the page with authors, flags, counts and tags, and the total count
@@ -20,7 +20,7 @@ def _seed(client: Client, articles: int) -> dict[str, Any]:
     for i in range(articles):
         slug = create_article(client, author["token"], title=f"A{i}", tagList=[f"t{i % 3}", "all"])["slug"]
         client.post(f"/api/articles/{slug}/favorite", headers=auth(reader["token"]))
-        comment(client, reader["token"], slug)
+        add_comment(client, reader["token"], slug)
     client.post("/api/profiles/author/follow", headers=auth(reader["token"]))
     return reader
 
@@ -50,7 +50,7 @@ def test_comments_list_is_one_query_plus_the_article_lookup(client: Client, coun
     slug = client.get("/api/articles").json()["articles"][0]["slug"]
     reader = register(client)
     for _ in range(5):
-        comment(client, reader["token"], slug)
+        add_comment(client, reader["token"], slug)
     with count_queries() as counter:
         assert len(client.get(f"/api/articles/{slug}/comments").json()["comments"]) == 6
     assert counter.count == 2

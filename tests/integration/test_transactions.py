@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.integration.api import assert_error, auth, create_article, register
+from tests.support import assert_error, auth, create_article, register
 
 Client = TestClient[Litestar]
 
