@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.cli import migrate
 from service.db import create_engine
 from service.models import Article, Comment, Tag, User, article_tags, favorites, follows
-from service.security import create_password_hasher, hash_password_sync
 from service.settings import Settings
+from service.users.security import create_password_hasher, hash_password_sync
 
 LOAD_PASSWORD = "load-password"  # noqa: S105 - documented credential of the generated load users
 USERNAME_PREFIX = "loaduser"

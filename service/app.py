@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
-from argon2 import PasswordHasher
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import State
 from litestar.di import Provide
 
 from service.articles.controller import ArticleController, TagController
@@ -22,35 +20,14 @@ from service.ops.logs import configure_logging
 from service.ops.metrics import Metrics, create_metrics_route
 from service.ops.observability import install as install_observability
 from service.profiles.controller import ProfileController
-from service.security import create_password_hasher
 from service.settings import Settings
+from service.state import AppState
 from service.users.auth import provide_current_user, provide_viewer_id
 from service.users.controller import UserController
+from service.users.security import create_password_hasher
 from service.web import NulPathParameterMiddleware, add_security_headers
 
 VERSION = "0.1.0"
-
-
-class AppState(State):
-    """What the app shares between requests, typed (`app.state`); handlers and dependencies get
-    each part by name through the providers below, never by a string key."""
-
-    settings: Settings
-    database: Database
-    password_hasher: PasswordHasher
-    metrics: Metrics | None
-
-
-def provide_settings(state: AppState) -> Settings:
-    return state.settings
-
-
-def provide_database(state: AppState) -> Database:
-    return state.database
-
-
-def provide_password_hasher(state: AppState) -> PasswordHasher:
-    return state.password_hasher
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -90,9 +67,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Resolved only for the handlers that name them: `current_user` makes a route require a
         # token, `viewer_id` makes it optional (see service/users/auth.py).
         dependencies={
-            "settings": Provide(provide_settings, sync_to_thread=False),
-            "database": Provide(provide_database, sync_to_thread=False),
-            "password_hasher": Provide(provide_password_hasher, sync_to_thread=False),
             "db_session": Provide(provide_db_session),
             "current_user": Provide(provide_current_user),
             "viewer_id": Provide(provide_viewer_id),

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from litestar import Request
-from litestar.di import NamedDependency
 from sqlalchemy import DateTime, MetaData, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Result, make_url
@@ -20,6 +19,7 @@ from sqlalchemy.types import TypeDecorator
 
 from service.errors import DomainError
 from service.settings import Settings
+from service.state import AppState
 
 # Named constraints make migrations reviewable and let errors.py tell which field a violation is about.
 NAMING_CONVENTION = {
@@ -206,10 +206,8 @@ def sessionmaker_for(request: Request[Any, Any, Any], database: Database) -> asy
     return database.read_sessionmaker if request.method in READ_ONLY_METHODS else database.sessionmaker
 
 
-async def provide_db_session(
-    database: NamedDependency[Database], request: Request[Any, Any, Any]
-) -> AsyncGenerator[AsyncSession, None]:
+async def provide_db_session(state: AppState, request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
     """One session and one transaction per request, committed after the handler returns and
     before the response is sent, so a failing commit reaches the client as an error."""
-    async with Transaction(sessionmaker_for(request, database)) as session:
+    async with Transaction(sessionmaker_for(request, state.database)) as session:
         yield session

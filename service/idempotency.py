@@ -25,17 +25,18 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import HeaderParameter
 from litestar.response.base import ASGIResponse
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import Database, Transaction, insert_ignore, utcnow
+from service.db import Transaction, insert_ignore, utcnow
 from service.errors import DomainError
 from service.models import IdempotencyKey
 from service.settings import Settings
+from service.state import AppState
 from service.users.auth import user_id_from_request
 
 HEADER = "Idempotency-Key"
@@ -132,18 +133,15 @@ async def claim_for(request: Request[Any, Any, Any], settings: Settings, key: st
 
 
 async def provide_idempotent_db_session(
-    database: NamedDependency[Database],
-    settings: NamedDependency[Settings],
-    request: Request[Any, Any, Any],
-    idempotency_key: KeyHeader = None,
+    state: AppState, request: Request[Any, Any, Any], idempotency_key: KeyHeader = None
 ) -> AsyncGenerator[AsyncSession, None]:
     """The request's transaction (service.db.Transaction), plus the key's claim and stored answer."""
-    async with Transaction(database.sessionmaker) as session:
+    async with Transaction(state.database.sessionmaker) as session:
         if idempotency_key is None:
             yield session
             return
-        claimed = await claim_for(request, settings, idempotency_key)
-        await claim(session, claimed, timedelta(seconds=settings.idempotency_key_ttl_seconds))
+        claimed = await claim_for(request, state.settings, idempotency_key)
+        await claim(session, claimed, timedelta(seconds=state.settings.idempotency_key_ttl_seconds))
         yield session
         # Litestar builds the response (RecordedResponse) before it finishes this dependency.
         status_code, body = request.state[_ANSWER]

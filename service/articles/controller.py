@@ -20,13 +20,11 @@ from service.articles.service import ArticleService
 from service.idempotency import idempotent_post
 from service.models import User
 from service.openapi import OPTIONAL_AUTH, REQUIRED_AUTH, responses
-from service.settings import Settings
+from service.state import AppState
 
 
-async def provide_article_service(
-    db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
-) -> ArticleService:
-    return ArticleService(db_session, settings.max_page_size)
+async def provide_article_service(db_session: NamedDependency[AsyncSession], state: AppState) -> ArticleService:
+    return ArticleService(db_session, state.settings.max_page_size)
 
 
 # The page size cap is a setting (MAX_PAGE_SIZE); 1000 is the hard ceiling the schema documents.

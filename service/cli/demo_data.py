@@ -14,9 +14,9 @@ from service.comments.service import CommentService
 from service.db import create_engine, create_sessionmaker
 from service.models import User
 from service.profiles.service import ProfileService
-from service.security import create_password_hasher
 from service.settings import Settings
 from service.users.schemas import NewUser
+from service.users.security import create_password_hasher
 from service.users.service import UserService
 
 log = structlog.get_logger("service.cli.demo_data")

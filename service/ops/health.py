@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from msgspec import Struct
 from sqlalchemy import text
 
-from service.db import Database
+from service.state import AppState
 
 READINESS_TIMEOUT_SECONDS = 2.0
 
@@ -37,10 +36,10 @@ class HealthController(Controller):
         security=[],
         responses={503: ResponseSpec(data_container=HealthStatus, description="The database does not answer")},
     )
-    async def ready(self, database: NamedDependency[Database]) -> Response[HealthStatus]:
+    async def ready(self, state: AppState) -> Response[HealthStatus]:
         try:
             async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
-                async with database.engine.connect() as connection:
+                async with state.database.engine.connect() as connection:
                     await connection.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the reason is reported
             reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import NotAuthenticated
 from service.models import User
-from service.security import InvalidToken, decode_token, token_from_header
 from service.settings import Settings
+from service.state import AppState
+from service.users.security import InvalidToken, decode_token, token_from_header
 
 
 def user_id_from_request(request: Request[Any, Any, Any], settings: Settings) -> int | None:
@@ -24,14 +25,14 @@ def user_id_from_request(request: Request[Any, Any, Any], settings: Settings) ->
 
 
 async def provide_current_user(
-    request: Request[Any, Any, Any], settings: NamedDependency[Settings], db_session: NamedDependency[AsyncSession]
+    request: Request[Any, Any, Any], state: AppState, db_session: NamedDependency[AsyncSession]
 ) -> User:
     """The caller, loaded in the request's own session; 401 without a valid token."""
     # Litestar 2 cleans up no dependency when a later one raises, so `db_session` would keep its
     # pooled connection (and an idempotency key's transaction: on SQLite, the write lock) until
     # garbage collection: hand it back before raising anything here.
     try:
-        user_id = user_id_from_request(request, settings)
+        user_id = user_id_from_request(request, state.settings)
         if user_id is None:
             raise NotAuthenticated("token", "is missing")
         user = await db_session.get(User, user_id)
@@ -44,13 +45,13 @@ async def provide_current_user(
     return user
 
 
-async def provide_viewer_id(request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> int | None:
+async def provide_viewer_id(request: Request[Any, Any, Any], state: AppState) -> int | None:
     """The caller's id when a token is sent, else None: only personalises `following`/`favorited`.
 
     It costs no query; a token that is sent but invalid is still a 401, so a client learns its
     token expired instead of silently seeing anonymous data.
     """
-    user_id = user_id_from_request(request, settings)
+    user_id = user_id_from_request(request, state.settings)
     if user_id is not None:
         request.scope["user_id"] = user_id  # type: ignore[typeddict-unknown-key]
     return user_id

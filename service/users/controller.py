@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from argon2 import PasswordHasher
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
@@ -13,17 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.idempotency import idempotent_post
 from service.models import User
 from service.openapi import REQUIRED_AUTH, responses
-from service.settings import Settings
+from service.state import AppState
 from service.users.schemas import LoginUserRequest, NewUserRequest, UpdateUserRequest, UserResponse, user_response
 from service.users.service import UserService
 
 
-async def provide_user_service(
-    db_session: NamedDependency[AsyncSession],
-    settings: NamedDependency[Settings],
-    password_hasher: NamedDependency[PasswordHasher],
-) -> UserService:
-    return UserService(db_session, settings, password_hasher)
+async def provide_user_service(db_session: NamedDependency[AsyncSession], state: AppState) -> UserService:
+    return UserService(db_session, state.settings, state.password_hasher)
 
 
 class UserController(Controller):

@@ -10,11 +10,11 @@ from service.db import utcnow
 from service.errors import InvalidInput, LoginFailed
 from service.fields import PASSWORD_MIN_LENGTH
 from service.models import User
-from service.security import encode_token, hash_password, verify_password
 from service.settings import Settings
 from service.users.login_limiter import FailedLoginLimiter, limiter_key
 from service.users.repository import UserRepository
 from service.users.schemas import LoginUser, NewUser, UpdateUser
+from service.users.security import encode_token, hash_password, verify_password
 
 
 def normalize_email(email: str) -> str:

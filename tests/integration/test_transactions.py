@@ -53,7 +53,7 @@ async def _in_transaction_after_a_statement(app: Litestar, method: str) -> bool:
 
     from service.db import provide_db_session
 
-    sessions = provide_db_session(app.state.database, _FakeRequest(method))  # type: ignore[arg-type]
+    sessions = provide_db_session(app.state, _FakeRequest(method))  # type: ignore[arg-type]
     session = await anext(sessions)
     # a statement that would open a transaction on every driver (pysqlite begins only before DML)
     await session.execute(text("UPDATE users SET bio = bio WHERE 1 = 0"))

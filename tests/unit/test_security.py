@@ -10,7 +10,8 @@ import jwt
 import pytest
 from argon2 import PasswordHasher
 
-from service.security import (
+from service.settings import Settings
+from service.users.security import (
     InvalidToken,
     create_password_hasher,
     decode_token,
@@ -20,7 +21,6 @@ from service.security import (
     verify_password,
     verify_password_sync,
 )
-from service.settings import Settings
 
 SETTINGS = Settings(secret_key="unit-test-secret-key-0123456789-abcdef")
 CHEAP = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
