@@ -156,3 +156,18 @@ def test_a_signed_token_with_an_out_of_range_user_id_is_401(client: Client, app:
     token = jwt.encode({"sub": str(2**64), "exp": int(time.time()) + 60}, app.state.settings.secret_key, "HS256")
     assert_error(client.get("/api/user", headers=auth(token)), 401, "token")
     assert_error(client.get("/api/articles", headers=auth(token)), 401, "token")
+
+
+@pytest.mark.parametrize(
+    "preflight",
+    [
+        {"Access-Control-Request-Method": "PATCH"},
+        {"Access-Control-Request-Method": "\x00"},
+        {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "X-Not-Allowed"},
+    ],
+)
+def test_a_refused_cors_preflight_has_the_error_body(client: Client, preflight: dict[str, str]) -> None:
+    """Litestar refuses these in plain text; every error of the API carries the JSON error body."""
+    response = client.options("/api/articles", headers={"Origin": "https://example.com", **preflight})
+    assert response.headers["content-type"] == "application/json"
+    assert_error(response, 400, "cors")
