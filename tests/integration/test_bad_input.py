@@ -171,3 +171,8 @@ def test_a_refused_cors_preflight_has_the_error_body(client: Client, preflight: 
     response = client.options("/api/articles", headers={"Origin": "https://example.com", **preflight})
     assert response.headers["content-type"] == "application/json"
     assert_error(response, 400, "cors")
+
+
+@pytest.mark.parametrize("name", ["x" * 256, "x" * 5000])
+def test_an_asset_name_the_file_system_refuses_is_404(client: Client, name: str) -> None:
+    assert_error(client.get(f"/schema-assets/{name}"), 404, "body")
