@@ -102,6 +102,9 @@ def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException)
     return _respond(HTTP_422_UNPROCESSABLE_ENTITY, {"errors": errors})
 
 
+_CHECKED_FIELD = re.compile(r"([a-z_][a-z0-9_]*): (.+)", re.DOTALL)
+
+
 def _describe(item: object) -> tuple[str, str]:
     """{"key": "user.email", "message": "Expected `str`, got `int`"} -> ("email", "expected `str`, got `int`")."""
     if not isinstance(item, dict):
@@ -111,6 +114,9 @@ def _describe(item: object) -> tuple[str, str]:
     missing = re.match(r"Object missing required field `(\w+)`", message)
     if missing:  # the key names the parent object; the message names the field
         return missing.group(1), "can't be blank"
+    checked = _CHECKED_FIELD.fullmatch(message)
+    if checked:  # a Struct's own check (__post_init__) is keyed by the object; its message names the field
+        return checked.group(1), checked.group(2)
     field = names[-1] if names else "body"
     if field == "data":  # Litestar's name for the whole request body
         return "body", "is missing or is not the expected JSON object"

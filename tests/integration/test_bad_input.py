@@ -173,6 +173,26 @@ def test_a_refused_cors_preflight_has_the_error_body(client: Client, preflight: 
     assert_error(response, 400, "cors")
 
 
+# "İ" lower-cases to two characters: at the length limit, the stored (lower-cased) e-mail no longer fits.
+DOTTED_CAPITAL_I = "\u0130"
+EMAIL_TOO_LONG_ONCE_LOWERED = "a@" + DOTTED_CAPITAL_I * (models.EMAIL_MAX - 2)
+
+
+def test_an_email_too_long_once_lower_cased_is_422(client: Client) -> None:
+    body = {"user": {"username": "turkish", "email": EMAIL_TOO_LONG_ONCE_LOWERED, "password": "password123"}}
+    assert_error(client.post("/api/users", json=body), 422, "email")
+    user = register(client)
+    response = client.put("/api/user", json={"user": {"email": EMAIL_TOO_LONG_ONCE_LOWERED}}, headers=auth(user["token"]))
+    assert_error(response, 422, "email")
+
+
+def test_an_email_with_a_dotted_capital_i_that_fits_is_accepted(client: Client) -> None:
+    body = {"user": {"username": "turkish", "email": f"{DOTTED_CAPITAL_I}pek@example.com", "password": "password123"}}
+    response = client.post("/api/users", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["user"]["email"] == f"{DOTTED_CAPITAL_I.lower()}pek@example.com"
+
+
 @pytest.mark.parametrize("name", ["x" * 256, "x" * 5000])
 def test_an_asset_name_the_file_system_refuses_is_404(client: Client, name: str) -> None:
     assert_error(client.get(f"/schema-assets/{name}"), 404, "body")
