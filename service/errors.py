@@ -208,7 +208,8 @@ def handle_too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[
 
 
 def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
-    log.exception("unhandled_error", method=request.method, path=request.url.path, exc_info=exc)
+    # The scope's path, not request.url: building the URL decodes the query string, which may not be UTF-8.
+    log.exception("unhandled_error", method=request.method, path=request.scope["path"], exc_info=exc)
     return _respond(HTTP_500_INTERNAL_SERVER_ERROR, error_body("body", "internal server error"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import jwt
@@ -10,6 +11,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from service import models
+from service.articles.service import ArticleService
+from tests.fuzz.asgi import RawRequest, send_raw
 from tests.integration.api import assert_error, auth, create_article, register
 
 Client = TestClient[Litestar]
@@ -113,16 +116,27 @@ def test_non_integer_and_out_of_range_comment_ids_are_4xx(client: Client) -> Non
         assert "errors" in response.json()
 
 
+async def explode(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("secret internals: SELECT * FROM users")
+
+
 def test_unexpected_errors_are_500_without_internals(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    from service.articles.service import ArticleService
-
-    async def explode(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("secret internals: SELECT * FROM users")
-
     monkeypatch.setattr(ArticleService, "tags", explode)
     response = client.get("/api/tags")
     assert response.status_code == 500
     assert response.json() == {"errors": {"body": ["internal server error"]}}
+
+
+def test_an_unexpected_error_is_answered_even_when_the_query_is_not_utf8(
+    client: Client, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 500 handler logs the path; reading it through `request.url` decodes the query string,
+    which raised a second error that escaped the app (the server, not the app, then answered)."""
+    monkeypatch.setattr(ArticleService, "tags", explode)
+    response = client.blocking_portal.call(send_raw, app, RawRequest("GET", b"/api/tags", query_string=b"x=\xff"))
+    assert response.error is None, response.error
+    assert response.status == 500
+    assert json.loads(response.body) == {"errors": {"body": ["internal server error"]}}
 
 
 INVALID_UTF8 = b"\xc3("  # a lead byte followed by a byte that cannot continue it
@@ -182,7 +196,9 @@ def test_an_email_too_long_once_lower_cased_is_422(client: Client) -> None:
     body = {"user": {"username": "turkish", "email": EMAIL_TOO_LONG_ONCE_LOWERED, "password": "password123"}}
     assert_error(client.post("/api/users", json=body), 422, "email")
     user = register(client)
-    response = client.put("/api/user", json={"user": {"email": EMAIL_TOO_LONG_ONCE_LOWERED}}, headers=auth(user["token"]))
+    response = client.put(
+        "/api/user", json={"user": {"email": EMAIL_TOO_LONG_ONCE_LOWERED}}, headers=auth(user["token"])
+    )
     assert_error(response, 422, "email")
 
 
