@@ -9,7 +9,17 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.fuzz.hostile import HOSTILE_BYTES, Pairs, Raw, encode_json, hostile_bytes, hostile_json, hostile_text
+from tests.fuzz.hostile import (
+    HOSTILE_BYTES,
+    JSON_POISONS,
+    Pairs,
+    Raw,
+    encode_json,
+    hostile_bytes,
+    hostile_json,
+    hostile_text,
+    splice,
+)
 from tests.fuzz.operations import JsonSchema
 
 Known = Mapping[str, Sequence[str]]  # real values by field or parameter name (a seeded e-mail, slug...)
@@ -65,11 +75,11 @@ def _strings(pattern: str | None, min_length: int, max_length: int) -> st.Search
         short = st.from_regex(re.compile(pattern), fullmatch=True).filter(
             lambda text: min_length <= len(text) <= longest
         )
-    at_limit = st.tuples(short, st.sampled_from(_FILLERS)).map(lambda pair: _fill(*pair, max_length))
+    at_limit = st.tuples(short, st.sampled_from(_FILLERS)).map(lambda pair: fill(*pair, max_length))
     return st.one_of(short, at_limit)
 
 
-def _fill(text: str, filler: str, length: int) -> str:
+def fill(text: str, filler: str, length: int) -> str:
     """`text` made exactly `length` characters long, keeping its last character last (patterns anchor it)."""
     if not text or len(text) >= length:
         return text
@@ -98,12 +108,26 @@ def update(tree: Any, path: Path, change: Callable[[Any], Any]) -> Any:
     return [update(value, rest, change) if index == head else value for index, value in enumerate(tree)]
 
 
+def poisoned(node: object, offset: int, poison: bytes) -> Raw:
+    """A string node with the poison spliced into its JSON bytes; any other node becomes a poisoned string."""
+    encoded = encode_json(node)[1:-1] if isinstance(node, str) else b""
+    return Raw(b'"' + splice(encoded, offset, poison) + b'"')
+
+
+# Poisoning gets two draws in six: every string field must refuse NUL and survive bad bytes.
+MUTATIONS = ("replace", "poison", "poison", "drop", "duplicate", "add key")
+
+
 @st.composite
 def broken_trees(draw: st.DrawFn, tree: object) -> object:
-    """`tree` with one thing wrong: a value replaced, a key dropped, repeated or added with a hostile name."""
+    """`tree` with one thing wrong: a value replaced or poisoned (NUL, bytes that are not UTF-8, a lone
+    surrogate), a key dropped, repeated or added with a hostile name."""
     path = draw(st.sampled_from(node_paths(tree)))
     parent_path, key = path[:-1], (path[-1] if path else None)
-    mutation = draw(st.sampled_from(["replace", "drop", "duplicate", "add key"]))
+    mutation = draw(st.sampled_from(MUTATIONS))
+    if mutation == "poison":
+        offset, poison = draw(st.integers(0, 64)), draw(st.sampled_from(JSON_POISONS))
+        return update(tree, path, lambda node: poisoned(node, offset, poison))
     if mutation == "replace" or not isinstance(key, str):
         return update(tree, path, lambda _: draw(hostile_json()))
     if mutation == "drop":

@@ -80,18 +80,27 @@ class Raw:
     token: bytes
 
 
-HOSTILE_JSON: tuple[Raw, ...] = tuple(
+# Byte sequences that cannot appear in UTF-8 text: a broken pair, a lone continuation byte, an
+# encoded surrogate, an over-long "/", a code point past U+10FFFF.
+BAD_UTF8: tuple[bytes, ...] = (b"\xc3(", b"\xff", b"\x80", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80")
+# Spliced into an otherwise valid value, so it gets past every check but the one for the poison:
+# inside a JSON string's bytes, or into a path segment or query value.
+JSON_POISONS: tuple[bytes, ...] = (b"\\u0000", *BAD_UTF8, b"\\ud800")
+URL_POISONS: tuple[bytes, ...] = (b"%00", b"%ff", b"%c3%28", b"%ed%a0%80", b"%c0%af", b"\xff", b"\x00")
+# JSON strings a decoder must refuse: bytes that are not UTF-8, lone surrogate escapes, bad escapes.
+BROKEN_STRINGS: tuple[Raw, ...] = (
+    *(Raw(b'"' + bad + b'"') for bad in BAD_UTF8),
+    Raw(b'"\\ud800"'),
+    Raw(b'"a\\udc00b"'),
+    Raw(b'"\\ud800\\u0041"'),
+    Raw(b'"\\x41"'),
+    Raw(b"'single quoted'"),
+)
+# Tokens of the wrong type, or numbers no column (or float) can hold.
+ODD_TOKENS: tuple[Raw, ...] = tuple(
     Raw(token)
     for token in (
-        b'"\\ud800"',
-        b'"a\\udc00b"',
-        b'"\\ud800\\u0041"',
         b'"\\u0000"',
-        b'"\xc3("',
-        b'"\xff"',
-        b'"\xed\xa0\x80"',
-        b'"\\x41"',
-        b"'single quoted'",
         b"1e999",
         b"-1e999",
         b"NaN",
@@ -133,9 +142,7 @@ def hostile_text() -> st.SearchStrategy[str]:
 @cache
 def hostile_json() -> st.SearchStrategy[object]:
     """A value to put where the schema wants something else: a wrong type, a hostile string or token."""
-    return st.one_of(
-        st.sampled_from(HOSTILE_JSON),
-        hostile_text(),
+    other_values = st.one_of(
         st.integers(),
         st.floats(),
         st.booleans(),
@@ -143,6 +150,12 @@ def hostile_json() -> st.SearchStrategy[object]:
         st.lists(st.integers(), max_size=3),
         st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
     )
+    return st.one_of(st.sampled_from(BROKEN_STRINGS), st.sampled_from(ODD_TOKENS), hostile_text(), other_values)
+
+
+def splice(value: bytes, offset: int, poison: bytes) -> bytes:
+    offset = min(offset, len(value))
+    return value[:offset] + poison + value[offset:]
 
 
 def encode_json(value: object) -> bytes:

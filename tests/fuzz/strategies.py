@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote_from_bytes
@@ -14,9 +10,10 @@ from urllib.parse import quote_from_bytes
 from hypothesis import strategies as st
 
 from tests.fuzz.asgi import RawRequest
-from tests.fuzz.bodies import Known, bodies, broken_trees, valid_values
-from tests.fuzz.hostile import encode_json, hostile_bytes, hostile_text
+from tests.fuzz.bodies import Known, bodies, valid_values
+from tests.fuzz.hostile import URL_POISONS, hostile_bytes, hostile_text, splice
 from tests.fuzz.operations import Operation, Parameter
+from tests.fuzz.tokens import authorizations
 
 PARTS = ("nothing", "method", "path", "query", "headers", "token", "body", "everything")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "get", "", "G\x00T")
@@ -91,7 +88,13 @@ def _requests(operation: Operation, seeds: Seeds, target: str) -> st.SearchStrat
     methods = st.sampled_from(METHODS) if hostile("method") else st.just(operation.method)
     paths = raw_paths(operation, seeds.known, hostile("path"))
     queries = query_strings(operation, seeds.known, hostile("query"))
-    tokens = authorizations(operation, seeds, hostile("token"))
+    tokens = authorizations(
+        seeds.secret_key,
+        seeds.user_id,
+        (seeds.token, seeds.other_token),
+        hostile("token"),
+        optional=not operation.accepts_token,
+    )
     peers = _HOSTILE_CLIENTS if hostile("headers") else st.just(("127.0.0.1", 50000))
 
     @st.composite
@@ -114,9 +117,12 @@ def _valid_parameter(parameter: Parameter, known: Known) -> st.SearchStrategy[by
     return values.map(lambda value: quote_from_bytes(str(value).encode("utf-8", "surrogatepass"), safe="").encode())
 
 
-def _hostile_parameter() -> st.SearchStrategy[bytes]:
+def _hostile_parameter(parameter: Parameter, known: Known) -> st.SearchStrategy[bytes]:
+    """A hostile value, or a valid one with a poison (NUL, a byte that is not UTF-8) spliced in."""
     encoded_text = hostile_text().map(lambda text: quote_from_bytes(text.encode("utf-8", "surrogatepass")).encode())
-    return st.one_of(hostile_bytes(), encoded_text)
+    numbers = st.integers().map(lambda number: str(number).encode())
+    poisoned = st.builds(splice, _valid_parameter(parameter, known), st.integers(0, 64), st.sampled_from(URL_POISONS))
+    return st.one_of(poisoned, hostile_bytes(), encoded_text, numbers)
 
 
 def raw_paths(operation: Operation, known: Known, hostile: bool) -> st.SearchStrategy[bytes]:
@@ -124,10 +130,11 @@ def raw_paths(operation: Operation, known: Known, hostile: bool) -> st.SearchStr
     pieces = _PLACEHOLDER.split(operation.path)  # literal, name, literal, name, ..., literal
     names = pieces[1::2]
     valid = {parameter.name: _valid_parameter(parameter, known) for parameter in operation.parameters}
+    broken_values = {parameter.name: _hostile_parameter(parameter, known) for parameter in operation.parameters}
 
     def filled(broken: str | None) -> st.SearchStrategy[bytes]:
         parts = [
-            st.just(piece.encode()) if index % 2 == 0 else (_hostile_parameter() if piece == broken else valid[piece])
+            st.just(piece.encode()) if index % 2 == 0 else (broken_values[piece] if piece == broken else valid[piece])
             for index, piece in enumerate(pieces)
         ]
         return st.tuples(*parts).map(b"".join)
@@ -151,7 +158,7 @@ def _named(name: str, values: st.SearchStrategy[bytes]) -> st.SearchStrategy[byt
 def query_strings(operation: Operation, known: Known, hostile: bool) -> st.SearchStrategy[bytes]:
     """Some of the declared query parameters; hostile: bad values, stray pairs, or any bytes at all."""
     values = [
-        _named(parameter.name, _hostile_parameter() if hostile else _valid_parameter(parameter, known))
+        _named(parameter.name, (_hostile_parameter if hostile else _valid_parameter)(parameter, known))
         for parameter in operation.parameters
         if parameter.location == "query"
     ]
@@ -160,42 +167,6 @@ def query_strings(operation: Operation, known: Known, hostile: bool) -> st.Searc
         pairs = st.tuples(pairs, st.lists(hostile_bytes(), max_size=3)).map(lambda both: both[0] + both[1])
     joined = pairs.flatmap(st.permutations).map(b"&".join)
     return st.one_of(joined, st.binary(max_size=60)) if hostile else joined
-
-
-def _b64(raw: bytes) -> bytes:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=")
-
-
-def sign(secret_key: str, header: bytes, claims: bytes) -> bytes:
-    """An HS256 token with the server's key over any header and claims bytes, valid JSON or not."""
-    signing_input = _b64(header) + b"." + _b64(claims)
-    return signing_input + b"." + _b64(hmac.new(secret_key.encode(), signing_input, hashlib.sha256).digest())
-
-
-@st.composite
-def signed_tokens(draw: st.DrawFn, seeds: Seeds) -> bytes:
-    """Correctly signed tokens whose claims (`sub`, `exp`, `iat`, `nbf`) or header are odd or out of range."""
-    now = int(time.time())
-    claims = {"sub": str(seeds.user_id), "iat": now, "exp": now + 3600, "nbf": now - 60}
-    header = {"alg": "HS256", "typ": "JWT"}
-    if draw(st.booleans()):
-        return sign(seeds.secret_key, encode_json(header), encode_json(draw(broken_trees(claims))))
-    return sign(seeds.secret_key, encode_json(draw(broken_trees(header))), encode_json(claims))
-
-
-def authorizations(operation: Operation, seeds: Seeds, hostile: bool) -> st.SearchStrategy[list[bytes]]:
-    """The Authorization header values to send (none, one, or two)."""
-    token = seeds.token.encode()
-    if not hostile:
-        valid = [b"Token " + token, b"Bearer " + token, b"Token " + seeds.other_token.encode()]
-        return st.sampled_from([[value] for value in valid] + ([] if operation.accepts_token else [[]]))
-    return st.one_of(
-        st.sampled_from([[], [b""], [b"Token"], [token], [b"Basic " + token], [b"Token  " + token + b" x"]]),
-        signed_tokens(seeds).map(lambda signed: [b"Token " + signed]),
-        hostile_bytes().map(lambda junk: [b"Token " + junk]),
-        hostile_bytes().map(lambda junk: [b"Token " + token + junk]),
-        st.just([b"Token " + token, b"Token x"]),
-    )
 
 
 def draw_headers(
