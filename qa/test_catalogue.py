@@ -21,8 +21,13 @@ def test_bad_input_gets_the_catalogued_answer(
     client: httpx.Client, author: User, article: dict[str, object], row: BadInput
 ) -> None:
     path = row.path.format(slug=article["slug"])
-    headers = {"Content-Type": "application/json", **(author.auth if row.auth else {})}
-    response = client.request(row.method, path, content=row.payload(), headers=headers)
+    headers = {**dict(row.headers), **(author.auth if row.auth else {})}
+    request = client.build_request(row.method, path, content=row.payload(), headers=headers)
+    if row.content_type is None:
+        del request.headers["Content-Type"]  # the client sends JSON's by default
+    else:
+        request.headers["Content-Type"] = row.content_type
+    response = client.send(request)
     assert response.status_code == row.status, f"{row.id}: {response.status_code} {response.text[:300]}"
     body = response.json()
     assert set(body) == {"errors"}, body
