@@ -8,12 +8,14 @@ draws fresh examples each run and keeps failures in .hypothesis/ to replay them 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from tests.conftest import empty_tables
 from tests.fuzz.world import World
 
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES")
@@ -22,7 +24,6 @@ COMMON = settings(
     print_blob=True,  # a failure prints the @reproduce_failure line that replays it
     suppress_health_check=[
         HealthCheck.too_slow,  # each example is a real request on a real database
-        HealthCheck.function_scoped_fixture,  # the seeds are meant to live across examples
         HealthCheck.filter_too_much,  # valid strings come from the schema's patterns, filtered by length
         HealthCheck.data_too_large,  # deeply nested JSON is one of the inputs
         HealthCheck.large_base_example,
@@ -33,6 +34,10 @@ settings.register_profile("deep", COMMON, max_examples=int(EXAMPLES or 1000), de
 settings.load_profile(os.environ.get("FUZZ_PROFILE", "ci"))
 
 
-@pytest.fixture
-def world(client: TestClient[Litestar], app: Litestar) -> World:
-    return World(client, app.state.settings.secret_key)
+@pytest.fixture(scope="module")
+def world(session_client: TestClient[Litestar], app: Litestar) -> Iterator[World]:
+    """One set of seeds per module and database, renewed only when a request used them up: seeding
+    takes nine requests, more than most operations' whole share of the budget."""
+    session_client.headers.clear()
+    yield World(session_client, app.state.settings.secret_key)
+    session_client.blocking_portal.call(empty_tables, app.state.engine)

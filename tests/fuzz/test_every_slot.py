@@ -15,12 +15,12 @@ from tests.fuzz.world import World
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
 def test_every_poison_in_every_slot_is_refused_or_harmless(
-    client: TestClient[Litestar], app: Litestar, world: World, operation: Operation
+    session_client: TestClient[Litestar], app: Litestar, world: World, operation: Operation
 ) -> None:
     problems = []
     for case in cases(operation):
         request = case.build(world.seeds)
-        response = client.blocking_portal.call(send_raw, app, request)
+        response = session_client.blocking_portal.call(send_raw, app, request)
         if problem := answer_problem(request, response):
             problems.append(f"{case}: {problem}\n    request: {repr(request)[:600]}")
         if app.state.engine.sync_engine.pool.checkedout():

@@ -23,10 +23,10 @@ from tests.fuzz.world import World
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
 @given(data=st.data())
 def test_no_request_gets_a_server_error(
-    client: TestClient[Litestar], app: Litestar, world: World, operation: Operation, data: st.DataObject
+    session_client: TestClient[Litestar], app: Litestar, world: World, operation: Operation, data: st.DataObject
 ) -> None:
     request = data.draw(world.requests_for(operation), label="request")
-    response = client.blocking_portal.call(send_raw, app, request)
+    response = session_client.blocking_portal.call(send_raw, app, request)
     problem = answer_problem(request, response)
     assert problem is None, problem
     assert app.state.engine.sync_engine.pool.checkedout() == 0, "the request kept its pooled connection"
