@@ -43,6 +43,7 @@ PARAMETER_POISONS = {
 HEADER_POISON = b"a\x00b\xff\xc3("
 POISONED_HEADERS = (b"authorization", b"content-type", b"x-request-id", b"origin", b"accept", b"cookie")
 CONTENT_LENGTHS = (b"99999999999999999999", b"-1", b"abc")
+PREFLIGHT_METHODS = (b"PATCH", b"\x00")  # a method the API does not allow, and no method at all
 # Every operation decodes its token with the same function, so one of each kind is enough here (the
 # random part draws from the longer lists in tokens.py). PyJWT, not the app, reads the times.
 SWEPT_SUBJECTS: tuple[object, ...] = (
@@ -246,10 +247,19 @@ def _header_cases(operation: Operation) -> Iterator[Case]:
     for header in POISONED_HEADERS:
         build = partial(_with_header_value, operation, header, HEADER_POISON)
         yield Case(f"header {header.decode()}", "NUL and bytes that are not UTF-8", build)
+    for method in PREFLIGHT_METHODS:
+        yield Case("CORS pre-flight", f"asking for {method!r}", partial(_preflight, operation, method))
     for length in CONTENT_LENGTHS:
         yield Case(
             "header content-length", length.decode(), partial(_with_header_value, operation, b"content-length", length)
         )
+
+
+def _preflight(operation: Operation, method: bytes, seeds: Seeds) -> RawRequest:
+    request = replace(valid_request(operation, seeds), method="OPTIONS")
+    return _with_header(
+        _with_header(request, b"origin", b"https://example.com"), b"access-control-request-method", method
+    )
 
 
 def _with_claim(operation: Operation, claim: str, value: object, seeds: Seeds) -> RawRequest:
