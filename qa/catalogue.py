@@ -21,7 +21,7 @@ class BadInput:
     path: str
     what: str  # the bad input, in words, for the table
     body: object = None  # JSON to send; ignored when `raw` is set
-    raw: str | None = None  # bytes to send as-is (malformed JSON, huge or deep documents)
+    raw: str | bytes | None = None  # sent as-is: malformed JSON, huge or deep documents, bytes that are not UTF-8
     status: int = 422
     error_key: str | None = None  # the key expected under "errors"
     auth: bool = True  # send the caller's token
@@ -29,8 +29,12 @@ class BadInput:
     # in the path with its own 400): that status, with `errors.body`, is accepted instead, but only
     # from an answer the proxy marks as its own (Proxy-Status).
     proxy_status: int | None = None
+    content_type: str | None = "application/json"  # None: no Content-Type header at all
+    headers: tuple[tuple[str, str], ...] = ()  # more headers (a CORS pre-flight's)
 
     def payload(self) -> bytes | None:
+        if isinstance(self.raw, bytes):
+            return self.raw
         if self.raw is not None:
             return expand_raw(self.raw).encode()
         return None if self.body is None else json.dumps(self.body).encode()
@@ -144,6 +148,92 @@ CATALOGUE: tuple[BadInput, ...] = (
     ),
     BadInput("register-not-json", "POST", "/api/users", "plain text body", raw="hello", auth=False, error_key="body"),
     BadInput(
+        "register-invalid-utf8",
+        "POST",
+        "/api/users",
+        "bytes that are not UTF-8 (`C3 28`) inside the email string",
+        raw=b'{"user": {"username": "catalogue_user", "email": "\xc3(@example.com", "password": "long-enough-1"}}',
+        auth=False,
+        error_key="body",
+    ),
+    BadInput(
+        "register-bom",
+        "POST",
+        "/api/users",
+        "a valid document after a UTF-8 byte order mark",
+        raw=b"\xef\xbb\xbf" + json.dumps(_user()).encode(),
+        auth=False,
+        error_key="body",
+    ),
+    BadInput(
+        "register-duplicate-key",
+        "POST",
+        "/api/users",
+        'duplicate key: a valid `username`, then `"two words"` (the last one counts)',
+        raw='{"user": {"username": "catalogue_ok", "email": "dup@example.com", "password": "long-enough-1", '
+        '"username": "two words"}}',
+        auth=False,
+        error_key="username",
+    ),
+    BadInput(
+        "register-lone-surrogate",
+        "POST",
+        "/api/users",
+        "a lone surrogate escape `\\ud800` in the username",
+        raw='{"user": {"username": "a\\ud800", "email": "s@example.com", "password": "long-enough-1"}}',
+        auth=False,
+        error_key="body",
+    ),
+    BadInput(
+        "register-email-long-lowered",
+        "POST",
+        "/api/users",
+        "email of 254 characters, mostly `İ`, which lower-cases to two characters",
+        _user(email="a@" + "\u0130" * 252),
+        auth=False,
+        error_key="email",
+    ),
+    BadInput(
+        "register-form",
+        "POST",
+        "/api/users",
+        "a form (`application/x-www-form-urlencoded`) instead of JSON",
+        raw="user[username]=a&user[email]=a%40b.c&user[password]=long-enough-1",
+        auth=False,
+        content_type="application/x-www-form-urlencoded",
+        error_key="body",
+    ),
+    BadInput(
+        "register-multipart",
+        "POST",
+        "/api/users",
+        "a `multipart/form-data` body instead of JSON",
+        raw='--fuzz\r\nContent-Disposition: form-data; name="user"\r\n\r\nx\r\n--fuzz--\r\n',
+        auth=False,
+        content_type="multipart/form-data; boundary=fuzz",
+        error_key="body",
+    ),
+    BadInput(
+        "register-text-plain",
+        "POST",
+        "/api/users",
+        "`text/plain` body that is not JSON",
+        raw="username=a",
+        auth=False,
+        content_type="text/plain",
+        error_key="body",
+    ),
+    BadInput(
+        "register-no-content-type",
+        "POST",
+        "/api/users",
+        "no `Content-Type` and a body that is not JSON",
+        raw="username=a",
+        auth=False,
+        content_type=None,
+        error_key="body",
+    ),
+    BadInput(
         "register-deep-array",
         "POST",
         "/api/users",
@@ -161,6 +251,15 @@ CATALOGUE: tuple[BadInput, ...] = (
         {"user": {"email": "a@b.c"}},
         auth=False,
         error_key="password",
+    ),
+    BadInput(
+        "login-nul-email",
+        "POST",
+        "/api/users/login",
+        "email containing NUL",
+        {"user": {"email": "jake\u0000@example.com", "password": "x"}},
+        auth=False,
+        error_key="email",
     ),
     BadInput(
         "login-null-email",
@@ -231,6 +330,22 @@ CATALOGUE: tuple[BadInput, ...] = (
     ),
     BadInput("article-int-tag", "POST", "/api/articles", "tagList [1]", _article(tagList=[1]), error_key="tagList"),
     BadInput(
+        "article-invalid-utf8",
+        "POST",
+        "/api/articles",
+        "bytes that are not UTF-8 (`FF`) inside the title string",
+        raw=b'{"article": {"title": "\xff", "description": "d", "body": "b"}}',
+        error_key="body",
+    ),
+    BadInput(
+        "article-lone-surrogate",
+        "POST",
+        "/api/articles",
+        "a lone surrogate escape `\\udc00` in the title",
+        raw='{"article": {"title": "\\udc00", "description": "d", "body": "b"}}',
+        error_key="body",
+    ),
+    BadInput(
         "article-deep-object",
         "POST",
         "/api/articles",
@@ -284,6 +399,34 @@ CATALOGUE: tuple[BadInput, ...] = (
         "comment id `abc`",
         status=404,
         error_key="body",
+    ),
+    BadInput(
+        "comment-id-zero",
+        "DELETE",
+        "/api/articles/{slug}/comments/0",
+        "comment id 0",
+        error_key="comment_id",
+    ),
+    BadInput(
+        "comment-id-int32-overflow",
+        "DELETE",
+        "/api/articles/{slug}/comments/2147483648",
+        "comment id 2^31 (past the 32-bit ids)",
+        error_key="comment_id",
+    ),
+    BadInput(
+        "comment-id-huge",
+        "DELETE",
+        "/api/articles/{slug}/comments/99999999999999999999",
+        "comment id of 20 digits",
+        error_key="comment_id",
+    ),
+    BadInput(
+        "comment-id-negative",
+        "DELETE",
+        "/api/articles/{slug}/comments/-1",
+        "comment id -1",
+        error_key="comment_id",
     ),
     # --- query parameters
     BadInput("list-limit-zero", "GET", "/api/articles?limit=0", "limit=0", auth=False, error_key="limit"),
@@ -346,7 +489,35 @@ CATALOGUE: tuple[BadInput, ...] = (
         error_key="username",
         proxy_status=400,
     ),
+    BadInput(
+        "article-slug-invalid-utf8",
+        "GET",
+        "/api/articles/%C3%28",
+        "slug whose percent-escapes are not UTF-8",
+        auth=False,
+        status=404,
+        error_key="article",
+    ),
     BadInput("feed-limit-text", "GET", "/api/articles/feed?limit=ten", "limit=ten", error_key="limit"),
+    BadInput(
+        "feed-offset-huge",
+        "GET",
+        "/api/articles/feed?offset=99999999999999999999",
+        "offset of 20 digits",
+        error_key="offset",
+    ),
+    # --- CORS: a pre-flight asking for what the API does not allow
+    BadInput(
+        "preflight-method",
+        "OPTIONS",
+        "/api/articles",
+        "pre-flight asking for `PATCH`",
+        auth=False,
+        content_type=None,
+        headers=(("Origin", "https://example.com"), ("Access-Control-Request-Method", "PATCH")),
+        status=400,
+        error_key="cors",
+    ),
 )
 
 
@@ -362,6 +533,8 @@ BAD_CREDENTIALS: dict[str, str] = {
     "alg none": "the caller's claims with `alg: none` and no signature",
     "expired": "signed with the server key, `exp` an hour ago (needs QA_SECRET_KEY)",
     "unknown user": "signed with the server key, `sub` of no user (needs QA_SECRET_KEY)",
+    "subject out of range": "signed with the server key, `sub` of 2^64, past any id (needs QA_SECRET_KEY)",
+    "subject not a string": "signed with the server key, `sub` the number 1 instead of a string (needs QA_SECRET_KEY)",
 }
 
 # Hostile text tried in title, description, body, comment, bio and tag (test_security.py): each

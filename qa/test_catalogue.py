@@ -21,8 +21,17 @@ def test_bad_input_gets_the_catalogued_answer(
     client: httpx.Client, author: User, article: dict[str, object], row: BadInput
 ) -> None:
     path = row.path.format(slug=article["slug"])
-    headers = {"Content-Type": "application/json", **(author.auth if row.auth else {})}
-    response = past_proxy_rate_limit(lambda: client.request(row.method, path, content=row.payload(), headers=headers))
+    headers = {**dict(row.headers), **(author.auth if row.auth else {})}
+
+    def send() -> httpx.Response:
+        request = client.build_request(row.method, path, content=row.payload(), headers=headers)
+        if row.content_type is None:
+            del request.headers["Content-Type"]  # the client sends JSON's by default
+        else:
+            request.headers["Content-Type"] = row.content_type
+        return client.send(request)
+
+    response = past_proxy_rate_limit(send)
     status, error_key = row.status, row.error_key
     if row.proxy_status and answered_by_proxy(response):
         status, error_key = row.proxy_status, "body"

@@ -54,6 +54,10 @@ def bad_headers(user: User, secret: str | None) -> dict[str, str | None]:
         expired = {**claims, "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}
         headers["expired"] = "Token " + jwt.encode(expired, secret, algorithm="HS256")
         headers["unknown user"] = "Token " + jwt.encode({**claims, "sub": "999999999"}, secret, algorithm="HS256")
+        headers["subject out of range"] = "Token " + jwt.encode(
+            {**claims, "sub": str(2**64)}, secret, algorithm="HS256"
+        )
+        headers["subject not a string"] = "Token " + jwt.encode({**claims, "sub": 1}, secret, algorithm="HS256")
     return headers
 
 

@@ -25,7 +25,7 @@ from service.state import AppState
 from service.users.auth import provide_current_user, provide_viewer_id
 from service.users.controller import UserController
 from service.users.security import create_password_hasher
-from service.web import NulPathParameterMiddleware, add_security_headers
+from service.web import NulPathParameterMiddleware, add_security_headers, json_cors_refusal
 
 VERSION = "0.1.0"
 
@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             max_age=600,
         ),
         middleware=[NulPathParameterMiddleware()],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, json_cors_refusal],
         openapi_config=create_openapi_config(VERSION) if settings.docs_enabled else None,
         request_max_body_size=settings.max_body_bytes,
         debug=False,

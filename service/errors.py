@@ -103,6 +103,9 @@ def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException)
     return _respond(HTTP_422_UNPROCESSABLE_ENTITY, {"errors": errors})
 
 
+_CHECKED_FIELD = re.compile(r"([a-z_][a-z0-9_]*): (.+)", re.DOTALL)
+
+
 def _describe(item: object) -> tuple[str, str]:
     """{"key": "user.email", "message": "Expected `str`, got `int`"} -> ("email", "expected `str`, got `int`")."""
     if not isinstance(item, dict):
@@ -112,6 +115,9 @@ def _describe(item: object) -> tuple[str, str]:
     missing = re.match(r"Object missing required field `(\w+)`", message)
     if missing:  # the key names the parent object; the message names the field
         return missing.group(1), "can't be blank"
+    checked = _CHECKED_FIELD.fullmatch(message)
+    if checked:  # a Struct's own check (__post_init__) is keyed by the object; its message names the field
+        return checked.group(1), checked.group(2)
     field = names[-1] if names else "body"
     if field == "data":  # Litestar's name for the whole request body
         return "body", "is missing or is not the expected JSON object"
@@ -232,7 +238,8 @@ def handle_too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[
 
 
 def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
-    log.exception("unhandled_error", method=request.method, path=request.url.path, exc_info=exc)
+    # The scope's path, not request.url: building the URL decodes the query string, which may not be UTF-8.
+    log.exception("unhandled_error", method=request.method, path=request.scope["path"], exc_info=exc)
     return _respond(HTTP_500_INTERNAL_SERVER_ERROR, error_body("body", "internal server error"))
 
 

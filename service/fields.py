@@ -87,3 +87,10 @@ def format_timestamp(value: datetime) -> str:
     drops a zero fraction and msgspec writes no zone for naive values, so neither is used."""
     utc = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     return utc.isoformat(timespec="milliseconds") + "Z"
+
+
+def check_email_fits(email: str) -> None:
+    """E-mails are stored lower-cased, and lower-casing can lengthen text ("İ" becomes "i" plus a
+    combining dot), so the limit is checked on the stored form too (a Struct's __post_init__ calls it)."""
+    if len(email.lower()) > models.EMAIL_MAX:
+        raise ValueError(f"email: is longer than {models.EMAIL_MAX} characters once lower-cased")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin  # not re-exported publicly in Litestar 2
+from litestar.file_system import BaseLocalFileSystem
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, OpenAPIFormat, OpenAPIType, Schema, SecurityScheme, Server, Tag
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
+from litestar.types import FileInfo, PathType
 from msgspec import Meta, Struct
 
 from service.fields import TagName
@@ -93,10 +95,25 @@ def swagger_assets_dir() -> Path:
     return Path(str(files("swagger_ui") / "static"))
 
 
+class AssetFileSystem(BaseLocalFileSystem):
+    """The local file system, where a name the OS refuses to look up (too long, say) is simply not
+    found: Litestar turns any OSError but "not found" into a 500."""
+
+    async def info(self, path: PathType, **kwargs: Any) -> FileInfo:
+        try:
+            return await super().info(path, **kwargs)
+        except OSError as error:
+            raise FileNotFoundError(str(path)) from error
+
+
 def create_docs_assets_router() -> Router:
     """Swagger UI's files from the swagger-ui-py package, so the docs work with no network."""
     return create_static_files_router(
-        path=DOCS_ASSETS_PATH, directories=[swagger_assets_dir()], include_in_schema=False, name="docs-assets"
+        path=DOCS_ASSETS_PATH,
+        directories=[swagger_assets_dir()],
+        file_system=AssetFileSystem(),
+        include_in_schema=False,
+        name="docs-assets",
     )
 
 

@@ -1,11 +1,15 @@
-"""Every response gets the security headers; a path parameter containing NUL gets a 404."""
+"""Security headers on every response, the error body on a refused CORS pre-flight, 404 for NUL in a path."""
 
 from __future__ import annotations
 
+import msgspec
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
 from litestar.response import Response
+from litestar.status_codes import HTTP_400_BAD_REQUEST
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import error_body
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -46,6 +50,27 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if scope["path"].startswith("/api"):
         for name, value in API_ONLY_HEADERS.items():
             headers.setdefault(name, value)
+
+
+# One body for every refused pre-flight: Litestar's text names what was refused, which a browser
+# never shows to the page's code anyway, and a fixed body lets the start message carry its length.
+CORS_REFUSAL = msgspec.json.encode(error_body("cors", "pre-flight refused: a method, header or origin not allowed"))
+_CORS_REFUSED = "cors_refused"
+
+
+async def json_cors_refusal(message: Message, scope: Scope) -> None:
+    """`before_send` hook: Litestar's CORS middleware refuses a pre-flight (a method, header or origin
+    that is not allowed) with a plain-text 400 that no exception handler sees; send the error body."""
+    if scope.get("method") != "OPTIONS":
+        return
+    if message["type"] == "http.response.start" and message["status"] == HTTP_400_BAD_REQUEST:
+        headers = MutableScopeHeaders.from_message(message)
+        if headers.get("content-type", "").startswith("text/plain"):
+            scope[_CORS_REFUSED] = True  # type: ignore[literal-required]
+            headers["Content-Type"] = "application/json"
+            headers["Content-Length"] = str(len(CORS_REFUSAL))
+    elif message["type"] == "http.response.body" and scope.get(_CORS_REFUSED):
+        message["body"] = CORS_REFUSAL
 
 
 class NulPathParameterMiddleware(ASGIMiddleware):

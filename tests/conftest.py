@@ -111,7 +111,7 @@ def session_client(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield client
 
 
-async def _empty_tables(engine: AsyncEngine) -> None:
+async def empty_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
@@ -127,7 +127,7 @@ def client(session_client: TestClient[Litestar], app: Litestar) -> Iterator[Test
     yield session_client
     # Every request must give its connection back: a leak shows here, not only under load.
     assert app.state.database.engine.sync_engine.pool.checkedout() == 0, "a request kept its pooled connection"
-    session_client.blocking_portal.call(_empty_tables, app.state.database.engine)
+    session_client.blocking_portal.call(empty_tables, app.state.database.engine)
 
 
 @pytest.fixture

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from msgspec import UNSET, Struct, UnsetType
 
-from service.fields import Bio, Email, ImageUrl, LoginEmail, LoginPassword, Password, PasswordChange, Username
+from service.fields import (
+    Bio,
+    Email,
+    ImageUrl,
+    LoginEmail,
+    LoginPassword,
+    Password,
+    PasswordChange,
+    Username,
+    check_email_fits,
+)
 from service.models import User
 
 
@@ -12,6 +22,9 @@ class NewUser(Struct):
     username: Username
     email: Email
     password: Password
+
+    def __post_init__(self) -> None:
+        check_email_fits(self.email)
 
 
 class NewUserRequest(Struct):
@@ -36,6 +49,10 @@ class UpdateUser(Struct):
     password: PasswordChange | UnsetType = UNSET
     bio: Bio | UnsetType | None = UNSET
     image: ImageUrl | UnsetType | None = UNSET
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.email, UnsetType):
+            check_email_fits(self.email)
 
 
 class UpdateUserRequest(Struct):

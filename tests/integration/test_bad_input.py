@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import jwt
@@ -10,6 +11,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from service import models
+from service.articles.service import ArticleService
+from tests.fuzz.asgi import RawRequest, send_raw
 from tests.support import assert_error, auth, create_article, register
 
 Client = TestClient[Litestar]
@@ -113,16 +116,27 @@ def test_non_integer_and_out_of_range_comment_ids_are_4xx(client: Client) -> Non
         assert "errors" in response.json()
 
 
+async def explode(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("secret internals: SELECT * FROM users")
+
+
 def test_unexpected_errors_are_500_without_internals(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    from service.articles.service import ArticleService
-
-    async def explode(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("secret internals: SELECT * FROM users")
-
     monkeypatch.setattr(ArticleService, "tags", explode)
     response = client.get("/api/tags")
     assert response.status_code == 500
     assert response.json() == {"errors": {"body": ["internal server error"]}}
+
+
+def test_an_unexpected_error_is_answered_even_when_the_query_is_not_utf8(
+    client: Client, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 500 handler logs the path; reading it through `request.url` decodes the query string,
+    which raised a second error that escaped the app (the server, not the app, then answered)."""
+    monkeypatch.setattr(ArticleService, "tags", explode)
+    response = client.blocking_portal.call(send_raw, app, RawRequest("GET", b"/api/tags", query_string=b"x=\xff"))
+    assert response.error is None, response.error
+    assert response.status == 500
+    assert json.loads(response.body) == {"errors": {"body": ["internal server error"]}}
 
 
 INVALID_UTF8 = b"\xc3("  # a lead byte followed by a byte that cannot continue it
@@ -156,3 +170,45 @@ def test_a_signed_token_with_an_out_of_range_user_id_is_401(client: Client, app:
     token = jwt.encode({"sub": str(2**64), "exp": int(time.time()) + 60}, app.state.settings.secret_key, "HS256")
     assert_error(client.get("/api/user", headers=auth(token)), 401, "token")
     assert_error(client.get("/api/articles", headers=auth(token)), 401, "token")
+
+
+@pytest.mark.parametrize(
+    "preflight",
+    [
+        {"Access-Control-Request-Method": "PATCH"},
+        {"Access-Control-Request-Method": "\x00"},
+        {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "X-Not-Allowed"},
+    ],
+)
+def test_a_refused_cors_preflight_has_the_error_body(client: Client, preflight: dict[str, str]) -> None:
+    """Litestar refuses these in plain text; every error of the API carries the JSON error body."""
+    response = client.options("/api/articles", headers={"Origin": "https://example.com", **preflight})
+    assert response.headers["content-type"] == "application/json"
+    assert_error(response, 400, "cors")
+
+
+# "İ" lower-cases to two characters: at the length limit, the stored (lower-cased) e-mail no longer fits.
+DOTTED_CAPITAL_I = "\u0130"
+EMAIL_TOO_LONG_ONCE_LOWERED = "a@" + DOTTED_CAPITAL_I * (models.EMAIL_MAX - 2)
+
+
+def test_an_email_too_long_once_lower_cased_is_422(client: Client) -> None:
+    body = {"user": {"username": "turkish", "email": EMAIL_TOO_LONG_ONCE_LOWERED, "password": "password123"}}
+    assert_error(client.post("/api/users", json=body), 422, "email")
+    user = register(client)
+    response = client.put(
+        "/api/user", json={"user": {"email": EMAIL_TOO_LONG_ONCE_LOWERED}}, headers=auth(user["token"])
+    )
+    assert_error(response, 422, "email")
+
+
+def test_an_email_with_a_dotted_capital_i_that_fits_is_accepted(client: Client) -> None:
+    body = {"user": {"username": "turkish", "email": f"{DOTTED_CAPITAL_I}pek@example.com", "password": "password123"}}
+    response = client.post("/api/users", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["user"]["email"] == f"{DOTTED_CAPITAL_I.lower()}pek@example.com"
+
+
+@pytest.mark.parametrize("name", ["x" * 256, "x" * 5000])
+def test_an_asset_name_the_file_system_refuses_is_404(client: Client, name: str) -> None:
+    assert_error(client.get(f"/schema-assets/{name}"), 404, "body")
