@@ -13,19 +13,20 @@ from service.articles.controller import ArticleController, TagController
 from service.comments.controller import CommentController
 from service.db import Database, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
+from service.fields import NulPathParameterMiddleware
 from service.idempotency import AnsweredBefore, replay
 from service.openapi import create_docs_assets_router, create_openapi_config, refine_openapi_schema
 from service.ops.health import HealthController
 from service.ops.logs import configure_logging
 from service.ops.metrics import Metrics, create_metrics_route
 from service.ops.observability import install as install_observability
+from service.ops.response_hooks import add_security_headers, json_cors_refusal
 from service.profiles.controller import ProfileController
 from service.settings import Settings
 from service.state import AppState
 from service.users.auth import provide_current_user, provide_viewer_id
 from service.users.controller import UserController
 from service.users.security import create_password_hasher
-from service.web import NulPathParameterMiddleware, add_security_headers, json_cors_refusal
 
 VERSION = "0.1.0"
 

@@ -107,7 +107,11 @@ _CHECKED_FIELD = re.compile(r"([a-z_][a-z0-9_]*): (.+)", re.DOTALL)
 
 
 def _describe(item: object) -> tuple[str, str]:
-    """{"key": "user.email", "message": "Expected `str`, got `int`"} -> ("email", "expected `str`, got `int`")."""
+    """{"key": "user.email", "message": "Expected `str`, got `int`"} -> ("email", "expected `str`, got `int`").
+
+    Library-specific: the `key`/`message` shape is Litestar's ValidationException `extra`, and the
+    messages matched below are msgspec's wording (docs/upgrading.md lists them to re-check).
+    """
     if not isinstance(item, dict):
         return "body", str(item)
     message = str(item.get("message") or "is invalid")
@@ -143,9 +147,11 @@ class Violation:
 
 
 _422, _404 = HTTP_422_UNPROCESSABLE_ENTITY, HTTP_404_NOT_FOUND
-# Constraint names come from the naming convention in db.py; PostgreSQL puts them in its message.
-# SQLite names a unique constraint by its columns and a CHECK by its name, but never says which
-# foreign key failed: there writers queue one after the other, so a parent cannot vanish mid-request.
+# Constraint names come from the naming convention in db.py. Driver-specific (docs/upgrading.md):
+# asyncpg's message quotes the constraint's name ('... violates unique constraint "uq_users_email"');
+# sqlite3's names a unique constraint by its columns ("UNIQUE constraint failed: users.email") and a
+# CHECK by its name, but never says which foreign key failed: there writers queue one after the
+# other, so a parent cannot vanish mid-request.
 CONSTRAINT_VIOLATIONS = {
     "uq_users_email": Violation(_422, "email", "has already been taken", "UNIQUE constraint failed: users.email"),
     "uq_users_username": Violation(
@@ -194,6 +200,7 @@ def _unavailable(exc: Exception, message: str) -> Response[ErrorBody]:
 # SQLSTATE classes of a database that is away or overloaded, not of a bad query: 08 connection
 # exception, 57 operator intervention (shutdown, starting up, statement timeout), 53 insufficient
 # resources (too many connections), plus lock_not_available. The fault tests meet most of them.
+# Driver-specific: asyncpg exposes the code as `.sqlstate`, psycopg as `.pgcode`; sqlite3 has none.
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "57", "53")
 _LOCK_NOT_AVAILABLE = "55P03"
 _QUERY_CANCELED = "57014"  # statement_timeout
@@ -205,7 +212,10 @@ def handle_dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Resp
     if sqlstate in (_QUERY_CANCELED, _LOCK_NOT_AVAILABLE) or _is_timeout(exc):
         return _unavailable(exc, "did not answer in time, try again shortly")
     if (
+        # SQLAlchemy's own verdict: the connection is gone (the pool replaces it).
         exc.connection_invalidated
+        # PEP 249's classes for "not the query's fault": asyncpg's closed connection is an
+        # InterfaceError, sqlite3's "database is locked" (busy_timeout passed) an OperationalError.
         or isinstance(exc, OperationalError | InterfaceError)
         or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
     ):
@@ -214,6 +224,8 @@ def handle_dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Resp
 
 
 def _is_timeout(exc: DBAPIError) -> bool:
+    # Driver-specific class names: asyncpg's QueryCanceledError (statement_timeout), psycopg's
+    # QueryCanceled, and asyncio's TimeoutError when asyncpg's command_timeout fires first.
     name = type(exc.orig).__name__ if exc.orig is not None else ""
     return name in ("QueryCanceledError", "QueryCanceled", "TimeoutError")
 
@@ -250,7 +262,10 @@ EXCEPTION_HANDLERS: dict[type[Exception], ExceptionHandler] = {
     ValidationException: handle_validation_error,
     IntegrityError: handle_integrity_error,
     DBAPIError: handle_dbapi_error,
-    PoolTimeoutError: handle_database_unavailable,
+    PoolTimeoutError: handle_database_unavailable,  # no pooled connection within DB_POOL_TIMEOUT_SECONDS
+    # Raised by the drivers before SQLAlchemy wraps anything: asyncpg cannot connect (refused, reset,
+    # a DNS or network error; TimeoutError is an OSError too). The app itself does no other I/O that
+    # could raise them in a request (the docs assets are served by Litestar and answer 404 on error).
     ConnectionError: handle_database_unavailable,
     OSError: handle_database_unavailable,
     HTTPException: handle_http_exception,

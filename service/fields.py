@@ -1,4 +1,5 @@
-"""Constrained field types shared by the request schemas: every length limit lives here.
+"""Constrained field types shared by the request schemas, and the path guard: every length and
+character rule of the input lives here.
 
 The patterns are linear-time on purpose (no nested quantifiers), since request bodies are hostile
 input: a pattern like `^[^\\x00]*\\S[^\\x00]*$` backtracks quadratically on a long run of spaces.
@@ -9,6 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
+from litestar.middleware import ASGIMiddleware
+from litestar.response import Response
+from litestar.types import ASGIApp, Receive, Scope, Send
 from msgspec import Meta
 
 from service import models
@@ -94,3 +98,18 @@ def check_email_fits(email: str) -> None:
     combining dot), so the limit is checked on the stored form too (a Struct's __post_init__ calls it)."""
     if len(email.lower()) > models.EMAIL_MAX:
         raise ValueError(f"email: is longer than {models.EMAIL_MAX} characters once lower-cased")
+
+
+class NulPathParameterMiddleware(ASGIMiddleware):
+    """404 for a path parameter containing NUL (`/api/articles/a%00b`): no slug or username can hold
+    one, and PostgreSQL refuses NUL in text, so the lookup itself would fail with a 500."""
+
+    scopes = ("http",)  # type: ignore[assignment]
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        for name, value in scope.get("path_params", {}).items():
+            if isinstance(value, str) and "\x00" in value:
+                response = Response({"errors": {name: ["not found"]}}, status_code=404)
+                await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]
+                return
+        await next_app(scope, receive, send)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, get_args
 
 from litestar import Litestar
-from litestar._openapi.plugin import OpenAPIPlugin  # not re-exported publicly in Litestar 2
 from litestar.file_system import BaseLocalFileSystem
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
@@ -56,7 +55,7 @@ def refine_openapi_schema(app: Litestar) -> None:
       invalid input with the spec's 422 (errors.py), so the 400 entries would be false.
     - Timestamps are pre-formatted strings (spec quirk Q1); mark them `date-time` for clients.
     """
-    openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    openapi = app.openapi_schema  # built once and cached: the changes below are what /schema serves
     for path_item in (openapi.paths or {}).values():
         for operation in (path_item.get, path_item.put, path_item.post, path_item.delete):
             if operation is not None and operation.responses:

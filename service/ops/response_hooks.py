@@ -1,13 +1,12 @@
-"""Security headers on every response, the error body on a refused CORS pre-flight, 404 for NUL in a path."""
+"""Hooks on every answer before it is sent: security headers, a complete Allow header, and the error
+body on a refused CORS pre-flight."""
 
 from __future__ import annotations
 
 import msgspec
 from litestar.datastructures import MutableScopeHeaders
-from litestar.middleware import ASGIMiddleware
-from litestar.response import Response
 from litestar.status_codes import HTTP_400_BAD_REQUEST
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from service.errors import error_body
 
@@ -71,18 +70,3 @@ async def json_cors_refusal(message: Message, scope: Scope) -> None:
             headers["Content-Length"] = str(len(CORS_REFUSAL))
     elif message["type"] == "http.response.body" and scope.get(_CORS_REFUSED):
         message["body"] = CORS_REFUSAL
-
-
-class NulPathParameterMiddleware(ASGIMiddleware):
-    """404 for a path parameter containing NUL (`/api/articles/a%00b`): no slug or username can hold
-    one, and PostgreSQL refuses NUL in text, so the lookup itself would fail with a 500."""
-
-    scopes = ("http",)  # type: ignore[assignment]
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        for name, value in scope.get("path_params", {}).items():
-            if isinstance(value, str) and "\x00" in value:
-                response = Response({"errors": {name: ["not found"]}}, status_code=404)
-                await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]
-                return
-        await next_app(scope, receive, send)
