@@ -23,7 +23,7 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.cli import migrate
-from service.db import create_engine
+from service.dialects import create_engine
 from service.models import Article, Comment, Tag, User, article_tags, favorites, follows
 from service.settings import Settings
 from service.users.security import create_password_hasher, hash_password_sync

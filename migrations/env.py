@@ -9,7 +9,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from service import models  # noqa: F401 - registers the tables on Base.metadata
-from service.db import Base, create_engine
+from service.db import Base
+from service.dialects import create_engine
 from service.settings import Settings
 
 config = context.config
@@ -42,7 +43,25 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Binary and NO PAD, as PostgreSQL and SQLite compare text: "Jake" and "jake" are two usernames, and
+# "jake " is not "jake". (MariaDB's and MySQL's defaults compare case-insensitively and ignore
+# trailing spaces; e-mails are unique regardless of case because the service stores them lower-cased.)
+MARIADB_COLLATION, MYSQL_COLLATION = "utf8mb4_nopad_bin", "utf8mb4_0900_bin"
+
+
+def _use_binary_collation(connection: Connection) -> None:
+    """Make it the database's default before any table is made, so every table and column inherits
+    it, whatever collation the database was created with (the migrations name none)."""
+    collation = MARIADB_COLLATION if connection.dialect.is_mariadb else MYSQL_COLLATION  # type: ignore[attr-defined]
+    connection.exec_driver_sql(f"ALTER DATABASE CHARACTER SET utf8mb4 COLLATE {collation}")
+    # End the transaction that statement began, or Alembic would take it for the caller's and never
+    # commit (DDL commits by itself on MariaDB; the version row after the last migration would not).
+    connection.commit()
+
+
 def _run_sync(connection: Connection) -> None:
+    if connection.dialect.name == "mysql":
+        _use_binary_collation(connection)
     _configure(connection=connection)
     with context.begin_transaction():
         context.run_migrations()

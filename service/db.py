@@ -1,22 +1,23 @@
-"""Declarative base, the engine, and the one transaction each request runs in."""
+"""Declarative base, the database a process talks to, and the one transaction each request runs in.
+
+What differs between SQLite, PostgreSQL and MariaDB lives in service/dialects.py."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 from litestar import Request
-from sqlalchemy import DateTime, MetaData, Table, event
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, CursorResult, Dialect, Result, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import DateTime, MetaData, Text
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import CursorResult, Dialect, Result
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from service.dialects import create_engine
 from service.errors import DomainError
 from service.settings import Settings
 from service.state import AppState
@@ -39,14 +40,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Column types whose MariaDB/MySQL spelling must differ (the migrations use them too):
+# DATETIME(6), as a plain DATETIME would drop the fraction (spec quirk Q1); MEDIUMTEXT where a value
+# can pass TEXT's 64 KiB (an article body of 65,536 characters, a stored answer that holds one).
+TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql")
+LONG_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
+_NAIVE_UTC = frozenset({"sqlite", "mysql"})  # databases whose timestamp type has no zone
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every database.
 
-    PostgreSQL stores `timestamptz`; SQLite has no zone, so values are normalised to UTC on the way
-    in and the zone is re-attached on the way out (spec quirk Q1).
+    PostgreSQL stores `timestamptz`; SQLite and MariaDB have no zone in the type, so values are
+    normalised to UTC on the way in and the zone is re-attached on the way out (spec quirk Q1).
     """
 
-    impl = DateTime(timezone=True)
+    impl = TIMESTAMP
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -55,7 +64,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; use service.db.utcnow()")
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.replace(tzinfo=None) if dialect.name in _NAIVE_UTC else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -63,74 +72,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that takes ON CONFLICT clauses, for the session's database: the one statement whose
-    SQLAlchemy construct differs between SQLite and PostgreSQL (both spell the SQL alike)."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: postgresql.Insert | sqlite.Insert = module.insert(table)
-    return statement
-
-
-def insert_ignore(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """INSERT ... ON CONFLICT DO NOTHING: a row that is already there is not an error."""
-    return upsert(session, table).on_conflict_do_nothing()
-
-
 def affected_rows(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE matched: the database's answer to "did this write happen"."""
     return cast(CursorResult[Any], result).rowcount
-
-
-def create_engine(settings: Settings) -> AsyncEngine:
-    """An engine tuned per backend: SQLite with WAL and foreign keys, PostgreSQL with timeouts."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, hide_parameters=True)
-        event.listen(engine.sync_engine, "connect", _configure_sqlite)
-        event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
-        return engine
-    return create_async_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,  # a connection the server closed (restart, failover) is replaced, not used
-        # Error messages (and so logged tracebacks) would otherwise carry the bound values:
-        # e-mail addresses, password hashes.
-        hide_parameters=True,
-        connect_args={
-            "timeout": settings.db_connect_timeout_seconds,
-            "command_timeout": settings.db_statement_timeout_ms / 1000 + 1,
-            "server_settings": {
-                "statement_timeout": str(settings.db_statement_timeout_ms),
-                "application_name": "conduit",
-            },
-        },
-    )
-
-
-def _configure_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes; WAL keeps it consistent
-    cursor.execute("PRAGMA busy_timeout = 5000")  # writers queue for the lock instead of failing at once
-    cursor.close()
-
-
-def _begin_sqlite_transaction(connection: Connection) -> None:
-    """Start every transaction with BEGIN IMMEDIATE (reads in autocommit mode have none).
-
-    Python's sqlite3 driver would only begin before the first INSERT/UPDATE/DELETE: the reads before
-    it ran outside the transaction, and a SAVEPOINT could commit on its release. An explicit BEGIN
-    fixes both; IMMEDIATE takes the write lock at once (waiting up to busy_timeout for it), because a
-    transaction that read first and wrote later fails without waiting when another writer committed
-    in between. Writes on SQLite queue one after the other, which is what SQLite does anyway.
-    """
-    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

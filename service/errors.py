@@ -148,7 +148,9 @@ class Violation:
 
 _422, _404 = HTTP_422_UNPROCESSABLE_ENTITY, HTTP_404_NOT_FOUND
 # Constraint names come from the naming convention in db.py. Driver-specific (docs/upgrading.md):
-# asyncpg's message quotes the constraint's name ('... violates unique constraint "uq_users_email"');
+# asyncpg's message quotes the constraint's name ('... violates unique constraint "uq_users_email"'),
+# and so does MariaDB's ("Duplicate entry 'x' for key 'uq_users_email'", "CONSTRAINT
+# `ck_follows_not_self` failed", "... CONSTRAINT `fk_comments_article_id_articles` FOREIGN KEY");
 # sqlite3's names a unique constraint by its columns ("UNIQUE constraint failed: users.email") and a
 # CHECK by its name, but never says which foreign key failed: there writers queue one after the
 # other, so a parent cannot vanish mid-request.
@@ -166,7 +168,7 @@ CONSTRAINT_VIOLATIONS = {
 }
 
 
-def violated_constraint(exc: IntegrityError) -> str | None:
+def violated_constraint(exc: DBAPIError) -> str | None:
     """The name of the constraint an IntegrityError reports, when it is one of CONSTRAINT_VIOLATIONS."""
     text = str(exc.orig)
     for name, violation in CONSTRAINT_VIOLATIONS.items():
@@ -175,7 +177,7 @@ def violated_constraint(exc: IntegrityError) -> str | None:
     return None
 
 
-def handle_integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[ErrorBody]:
+def handle_integrity_error(_: Request[Any, Any, Any], exc: DBAPIError) -> Response[ErrorBody]:
     """A constraint the database enforced (often a race two requests lost) is the client's 4xx."""
     constraint = violated_constraint(exc)
     if constraint is not None:
@@ -208,6 +210,10 @@ _QUERY_CANCELED = "57014"  # statement_timeout
 
 def handle_dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[ErrorBody]:
     """Errors from a lost, restarting or slow database are 503; anything else from the driver is a bug (500)."""
+    if violated_constraint(exc) is not None:
+        # asyncmy reports MariaDB's failed CHECK (error 4025) as an OperationalError, not an
+        # IntegrityError: the constraint's name, not the exception class, says what happened.
+        return handle_integrity_error(request, exc)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
     if sqlstate in (_QUERY_CANCELED, _LOCK_NOT_AVAILABLE) or _is_timeout(exc):
         return _unavailable(exc, "did not answer in time, try again shortly")
@@ -223,11 +229,18 @@ def handle_dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Resp
     return handle_unexpected_error(request, exc)
 
 
+# MariaDB/MySQL error numbers (asyncmy puts them first in the error's args): max_statement_time
+# exceeded (MariaDB), max_execution_time exceeded (MySQL 8), lock wait timeout.
+_MYSQL_TIMEOUTS = frozenset({1969, 3024, 1205})
+
+
 def _is_timeout(exc: DBAPIError) -> bool:
     # Driver-specific class names: asyncpg's QueryCanceledError (statement_timeout), psycopg's
-    # QueryCanceled, and asyncio's TimeoutError when asyncpg's command_timeout fires first.
+    # QueryCanceled, and asyncio's TimeoutError when asyncpg's command_timeout or asyncmy's
+    # read_timeout fires first.
     name = type(exc.orig).__name__ if exc.orig is not None else ""
-    return name in ("QueryCanceledError", "QueryCanceled", "TimeoutError")
+    args = getattr(exc.orig, "args", ())
+    return name in ("QueryCanceledError", "QueryCanceled", "TimeoutError") or bool(args and args[0] in _MYSQL_TIMEOUTS)
 
 
 def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:

@@ -32,7 +32,8 @@ from litestar.response.base import ASGIResponse
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import Transaction, insert_ignore, utcnow
+from service.db import Transaction, utcnow
+from service.dialects import insert_unless_taken
 from service.errors import DomainError
 from service.models import IdempotencyKey
 from service.settings import Settings
@@ -95,7 +96,7 @@ async def claim(session: AsyncSession, claimed: Claim, ttl: timedelta) -> None:
     # First statement of the request, so concurrent sweeps take their row locks in one order.
     await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
     row = {"key_hash": claimed.key_hash, "fingerprint": claimed.fingerprint, "created_at": now, "expires_at": now + ttl}
-    inserted = await session.scalar(insert_ignore(session, _KEYS).values(row).returning(_KEYS.c.key_hash))
+    inserted = await insert_unless_taken(session, _KEYS, row, key=_KEYS.c.key_hash)
     if inserted is not None:
         return
     stored = (

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, utcnow
+from service.db import LONG_TEXT, Base, UTCDateTime, utcnow
 
 # Column sizes; the request schemas enforce the same limits so the database never truncates.
 ID_MAX = 2**31 - 1  # ids are 32-bit integers on every database; a larger one can name no row
@@ -63,7 +63,7 @@ class Article(Base):
     slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     description: Mapped[str] = mapped_column(String(DESCRIPTION_MAX))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(LONG_TEXT)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -119,7 +119,7 @@ class IdempotencyKey(Base):
     # sha256 of method, path and body: the same key with another request is refused.
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
-    response_body: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[str | None] = mapped_column(LONG_TEXT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

@@ -1,8 +1,9 @@
 """Fixtures for the in-process suites: a migrated database per backend, the app and its test client.
 
-Every integration test runs twice, on SQLite and on PostgreSQL. Each run creates its own
-PostgreSQL database (so parallel runs never collide) and drops it at the end. Without a
-reachable server the PostgreSQL half is skipped, unless REQUIRE_SERVICES=1 (set by .ci/run).
+Every integration test runs three times: on SQLite, PostgreSQL and MariaDB. Each run creates its own
+PostgreSQL and MariaDB databases (so parallel runs never collide) and drops them at the end. Without
+a reachable server that part is skipped with the reason shown, unless REQUIRE_SERVICES=1 (set by
+.ci/run), which makes the skip a failure.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from tests.query_count import QueryCounter, counting_queries
 from tests.support import make_settings
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+# A database name is needed to connect; it is used only to create and drop the test databases.
+MARIADB_ADMIN_URL = os.environ.get("TEST_MARIADB_URL", "mysql+asyncmy://root@127.0.0.1:3306/mysql")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 TABLES = (
     "idempotency_keys",
@@ -49,8 +52,8 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-async def _admin(statement: str) -> None:
-    engine = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+async def _admin(statement: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
             await connection.execute(text(statement))
@@ -83,6 +86,40 @@ def postgres_database(prefix: str = "conduit_test") -> Iterator[str]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def mariadb_unavailable_reason() -> str | None:
+    """Why the MariaDB/MySQL server of TEST_MARIADB_URL cannot be used, or None when it can."""
+    try:
+        asyncio.run(asyncio.wait_for(_admin("SELECT 1", MARIADB_ADMIN_URL), timeout=5))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"; the reason is shown
+        return f"MariaDB at {make_url(MARIADB_ADMIN_URL).render_as_string()} unreachable: {exc!r}"
+    return None
+
+
+@contextmanager
+def mariadb_database(prefix: str = "conduit_test") -> Iterator[str]:
+    """A fresh, migrated MariaDB database; dropped afterwards.
+
+    Created with the server's default collation on purpose: the migrations must set their own
+    (migrations/env.py), and the MariaDB integration tests would notice if they did not.
+    """
+    reason = mariadb_unavailable_reason()
+    if reason:
+        skip_or_fail(reason)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f"CREATE DATABASE `{name}`", MARIADB_ADMIN_URL))
+    url = make_url(MARIADB_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        asyncio.run(_admin(f"DROP DATABASE IF EXISTS `{name}`", MARIADB_ADMIN_URL))
+
+
+def server_database(backend: str, prefix: str = "conduit_test") -> AbstractContextManager[str]:
+    """A fresh, migrated database on the PostgreSQL or MariaDB test server."""
+    return postgres_database(prefix) if backend == "postgresql" else mariadb_database(prefix)
+
+
 @contextmanager
 def sqlite_database(directory: Path) -> Iterator[str]:
     url = f"sqlite+aiosqlite:///{directory / 'conduit.db'}"
@@ -90,13 +127,16 @@ def sqlite_database(directory: Path) -> Iterator[str]:
     yield url
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+BACKENDS = ("sqlite", "postgresql", "mariadb")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":
         with sqlite_database(tmp_path_factory.mktemp("sqlite")) as url:
             yield url
     else:
-        with postgres_database() as url:
+        with server_database(request.param) as url:
             yield url
 
 
@@ -115,7 +155,7 @@ async def empty_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        else:
+        else:  # children first, so no foreign key is in the way
             for table in TABLES:
                 await connection.execute(text(f"DELETE FROM {table}"))
 

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from service.db import LONG_TEXT, TIMESTAMP
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -17,10 +19,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _timestamps() -> list[sa.Column[object]]:
-    # timestamptz on PostgreSQL; SQLite stores UTC text that service.db.UTCDateTime reads back as UTC.
+    # timestamptz on PostgreSQL, DATETIME(6) on MariaDB; SQLite stores UTC text. service.db.UTCDateTime
+    # reads each back as UTC.
     return [
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
     ]
 
 
@@ -57,7 +60,7 @@ def upgrade() -> None:
         sa.Column("slug", sa.String(255), nullable=False, unique=True),
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("description", sa.String(500), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body", LONG_TEXT, nullable=False),
         _user_fk("author_id"),
         *_timestamps(),
     )

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from service.db import TIMESTAMP
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -21,7 +23,7 @@ def upgrade() -> None:
         "login_failures",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("key_hash", sa.String(64), nullable=False),  # sha256 of "client|e-mail"
-        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("failed_at", TIMESTAMP, nullable=False),
     )
     op.create_index("ix_login_failures_key_hash_failed_at", "login_failures", ["key_hash", "failed_at"])
     op.create_index("ix_login_failures_failed_at", "login_failures", ["failed_at"])

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from service.db import LONG_TEXT, TIMESTAMP
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -28,7 +30,7 @@ def upgrade() -> None:
         "login_failures",
         sa.Column("key_hash", sa.String(64), primary_key=True),  # sha256 of "client|e-mail"
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("window_started_at", TIMESTAMP, nullable=False),
     )
     op.create_index("ix_login_failures_window_started_at", "login_failures", ["window_started_at"])
     op.create_table(
@@ -36,9 +38,9 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(64), primary_key=True),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("response_body", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("response_body", LONG_TEXT, nullable=True),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("expires_at", TIMESTAMP, nullable=False),
     )
     op.create_index("ix_idempotency_keys_expires_at", "idempotency_keys", ["expires_at"])
     with op.batch_alter_table("follows") as batch:  # SQLite adds a CHECK by rebuilding the table
@@ -54,7 +56,7 @@ def downgrade() -> None:
         "login_failures",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("key_hash", sa.String(64), nullable=False),
-        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("failed_at", TIMESTAMP, nullable=False),
     )
     op.create_index("ix_login_failures_key_hash_failed_at", "login_failures", ["key_hash", "failed_at"])
     op.create_index("ix_login_failures_failed_at", "login_failures", ["failed_at"])

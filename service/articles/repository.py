@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.db import affected_rows, insert_ignore, upsert
+from service.db import affected_rows
+from service.dialects import insert_unless_taken, keep_existing
 from service.errors import violated_constraint
 from service.models import Article, Tag, User, article_tags, favorites, follows
 from service.profiles.repository import AuthorRow, is_following
@@ -216,16 +217,12 @@ class ArticleRepository:
     async def insert(self, article: NewArticleRow) -> int | None:
         """The new article's id, or None when another article holds `article.slug` (nothing is written).
 
-        ON CONFLICT DO NOTHING: whether the slug is free is decided by the unique index at the moment
-        of the insert, so two requests with one title cannot both take it.
+        Whether the slug is free is decided by the unique index at the moment of the insert, so two
+        requests with one title cannot both take it.
         """
-        statement = (
-            upsert(self.session, _ARTICLES)
-            .values(dataclasses.asdict(article))
-            .on_conflict_do_nothing(index_elements=[_ARTICLES.c.slug])
-            .returning(_ARTICLES.c.id)
+        article_id: int | None = await insert_unless_taken(
+            self.session, _ARTICLES, dataclasses.asdict(article), key=_ARTICLES.c.id
         )
-        article_id: int | None = await self.session.scalar(statement)
         return article_id
 
     async def add_tags(self, article_id: int, tag_names: Sequence[str]) -> None:
@@ -241,14 +238,14 @@ class ArticleRepository:
         Raises SlugTaken when `changes` gives it a slug another article holds; that statement alone is
         undone (a savepoint), so the caller can try another slug in the same transaction.
         """
-        statement = (
-            update(Article).where(Article.slug == slug, Article.author_id == author_id).values(**changes)
-        ).returning(Article.id)
+        # The row count, not RETURNING: MariaDB has no UPDATE ... RETURNING. `changes` always sets
+        # updated_at, so a matched row is a changed row on every database.
+        statement = update(Article).where(Article.slug == slug, Article.author_id == author_id).values(**changes)
         if "slug" not in changes:
-            return await self.session.scalar(statement) is not None
+            return affected_rows(await self.session.execute(statement)) == 1
         try:
             async with self.session.begin_nested():
-                return await self.session.scalar(statement) is not None
+                return affected_rows(await self.session.execute(statement)) == 1
         except IntegrityError as error:
             if violated_constraint(error) == "uq_articles_slug":
                 raise SlugTaken(changes["slug"]) from None
@@ -273,7 +270,9 @@ class ArticleRepository:
         """
         article_id = select(literal(user_id), Article.id).where(Article.slug == slug)
         await self.session.execute(
-            insert_ignore(self.session, favorites).from_select(["user_id", "article_id"], article_id)
+            keep_existing(self.session, favorites, favorites.c.user_id).from_select(
+                ["user_id", "article_id"], article_id
+            )
         )
 
     async def unfavorite(self, user_id: int, slug: str) -> None:
@@ -290,5 +289,6 @@ class ArticleRepository:
 
     async def _ensure_tags(self, names: Sequence[str]) -> list[int]:
         # ON CONFLICT DO NOTHING because two requests may create the same new tag at once.
-        await self.session.execute(insert_ignore(self.session, Tag.__table__), [{"name": name} for name in names])  # type: ignore[arg-type]
+        tags: Table = Tag.__table__  # type: ignore[assignment]
+        await self.session.execute(keep_existing(self.session, tags, tags.c.name), [{"name": name} for name in names])
         return list(await self.session.scalars(select(Tag.id).where(Tag.name.in_(names))))

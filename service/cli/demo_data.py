@@ -11,7 +11,8 @@ from service.articles.schemas import NewArticle
 from service.articles.service import ArticleService
 from service.comments.schemas import NewComment
 from service.comments.service import CommentService
-from service.db import create_engine, create_sessionmaker
+from service.db import create_sessionmaker
+from service.dialects import create_engine
 from service.models import User
 from service.profiles.service import ProfileService
 from service.settings import Settings

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, delete, insert, literal, select
+from sqlalchemy import Select, Table, delete, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import UTCDateTime, affected_rows
+from service.dialects import insert_returning_id
 from service.models import Article, Comment, User
 from service.profiles.repository import AuthorRow, is_following
 
@@ -68,8 +69,10 @@ class CommentRepository:
             literal(body), Article.id, literal(author_id), literal(now, UTCDateTime), literal(now, UTCDateTime)
         ).where(Article.slug == slug)
         columns = ["body", "article_id", "author_id", "created_at", "updated_at"]
-        statement = insert(Comment).from_select(columns, article).returning(Comment.id)
-        comment_id: int | None = await self.session.scalar(statement)
+        comments: Table = Comment.__table__  # type: ignore[assignment]
+        comment_id: int | None = await insert_returning_id(
+            self.session, insert(comments).from_select(columns, article), comments
+        )
         return comment_id
 
     async def delete_owned(self, comment_id: int, article_slug: str, author_id: int) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.db import insert_ignore
+from service.dialects import keep_existing
 from service.models import User, follows
 
 
@@ -51,7 +51,9 @@ class ProfileRepository:
         """
         followee = select(literal(follower_id), User.id).where(User.username == username)
         await self.session.execute(
-            insert_ignore(self.session, follows).from_select(["follower_id", "followee_id"], followee)
+            keep_existing(self.session, follows, follows.c.follower_id).from_select(
+                ["follower_id", "followee_id"], followee
+            )
         )
 
     async def unfollow(self, follower_id: int, username: str) -> None:

@@ -8,10 +8,11 @@ import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, case, delete, or_, select
+from sqlalchemy import Table, bindparam, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import UTCDateTime, upsert, utcnow
+from service.db import UTCDateTime, affected_rows, utcnow
+from service.dialects import keep_existing
 from service.errors import TooManyAttempts
 from service.models import LoginFailure
 
@@ -36,31 +37,28 @@ class FailedLoginLimiter:
     async def count_attempt(self, key: str) -> None:
         """Count this attempt as a failure before the password is checked; TooManyAttempts past the limit.
 
-        One statement counts and decides, so N simultaneous attempts check at most `max_failures`
-        passwords: reading the count and then writing it would let them all read the same count. A
-        successful login then calls `reset`. The key's row stays locked until the request commits,
-        so attempts for one key queue behind each other (other keys are not held up).
+        The UPDATE counts and decides at once (it adds one only while the count is under the limit,
+        and its row count says whether it did), so N simultaneous attempts check at most
+        `max_failures` passwords: reading the count and then writing it would let them all read the
+        same count. The database orders them on the key's row, which stays locked until the request
+        commits (other keys are not held up). A successful login then calls `reset`.
         """
         now = self._clock()
         await self._sweep(now)
-        window_start = bindparam("window_start", now - self.window, type_=UTCDateTime)
+        # The key's row, created at zero by the first attempt; an existing one is kept as it is.
+        new_row = {"key_hash": key, "failures": 0, "window_started_at": now}
+        await self.session.execute(keep_existing(self.session, _FAILURES, _FAILURES.c.key_hash).values(new_row))
+        expired = LoginFailure.window_started_at <= bindparam("window_start", now - self.window, type_=UTCDateTime)
         started = bindparam("now", now, type_=UTCDateTime)
-        expired = LoginFailure.window_started_at <= window_start
-        statement = (
-            upsert(self.session, _FAILURES)
-            .values(key_hash=key, failures=1, window_started_at=started)
-            .on_conflict_do_update(
-                index_elements=[_FAILURES.c.key_hash],
-                set_={
-                    "failures": case((expired, 1), else_=LoginFailure.failures + 1),
-                    "window_started_at": case((expired, started), else_=LoginFailure.window_started_at),
-                },
-                # Past the limit the row is left as it is and no row comes back: the attempt is refused.
-                where=or_(expired, LoginFailure.failures < self.max_failures),
+        counted = await self.session.execute(
+            update(LoginFailure)
+            .where(LoginFailure.key_hash == key, or_(expired, LoginFailure.failures < self.max_failures))
+            .values(
+                failures=case((expired, 1), else_=LoginFailure.failures + 1),
+                window_started_at=case((expired, started), else_=LoginFailure.window_started_at),
             )
-            .returning(_FAILURES.c.failures)
         )
-        if (await self.session.execute(statement)).first() is None:
+        if affected_rows(counted) == 0:  # past the limit: the row was left as it is
             raise TooManyAttempts(await self._seconds_until_reset(key, now))
 
     async def reset(self, key: str) -> None:

@@ -14,16 +14,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.cli import alembic_config
 from service.db import Base
-from tests.conftest import postgres_database, sqlite_database
+from tests.conftest import BACKENDS, server_database, sqlite_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         with sqlite_database(tmp_path) as url:
             yield url
     else:
-        with postgres_database("conduit_migrations") as url:
+        with server_database(request.param, "conduit_migrations") as url:
             yield url
 
 

@@ -57,8 +57,12 @@ async def _in_transaction_after_a_statement(app: Litestar, method: str) -> bool:
     session = await anext(sessions)
     # a statement that would open a transaction on every driver (pysqlite begins only before DML)
     await session.execute(text("UPDATE users SET bio = bio WHERE 1 = 0"))
-    raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
-    in_transaction = bool(raw.is_in_transaction() if hasattr(raw, "is_in_transaction") else raw.in_transaction)
+    connection = await session.connection()
+    if connection.dialect.name == "mysql":  # asyncmy does not track it; MariaDB's session variable does
+        in_transaction = bool(await connection.scalar(text("SELECT @@in_transaction")))
+    else:
+        raw: Any = (await connection.get_raw_connection()).driver_connection
+        in_transaction = bool(raw.is_in_transaction() if hasattr(raw, "is_in_transaction") else raw.in_transaction)
     await sessions.aclose()
     return in_transaction
 

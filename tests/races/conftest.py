@@ -1,4 +1,4 @@
-"""The race suite: a real server with two worker processes, on SQLite and on PostgreSQL.
+"""The race suite: a real server with two worker processes, on SQLite, PostgreSQL and MariaDB.
 
 Every write path is hit by many requests released at one instant (burst.py), and the outcome is
 asserted exactly: one 204 and the rest 404, counts exact, no 5xx. Two worker processes, so the
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.processes import AppProcess
-from tests.conftest import postgres_database, sqlite_database
+from tests.conftest import BACKENDS, server_database, sqlite_database
 from tests.races.burst import Call, burst
 
 WORKERS = 2
@@ -49,10 +49,12 @@ class RaceServer:
         return asyncio.run(read())
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def race_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RaceServer]:
     workdir = tmp_path_factory.mktemp(f"races-{request.param}")
-    database = sqlite_database(workdir) if request.param == "sqlite" else postgres_database("conduit_races")
+    database = (
+        sqlite_database(workdir) if request.param == "sqlite" else server_database(request.param, "conduit_races")
+    )
     with database as database_url:
         env = {
             "DATABASE_URL": database_url,
