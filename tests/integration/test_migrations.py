@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.cli import alembic_config
@@ -56,3 +56,25 @@ def test_upgrade_downgrade_upgrade_round_trips(fresh_database_url: str) -> None:
 
 def test_migration_history_is_linear() -> None:
     assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+
+
+def test_on_mariadb_every_text_column_compares_as_on_postgresql() -> None:
+    """Binary and NO PAD: "Jake" and "jake" differ, and "jake " is not "jake" (migrations/env.py sets
+    it; the test database was created with the server's case-insensitive default on purpose)."""
+
+    async def collations(url: str) -> set[str]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    text(
+                        "SELECT DISTINCT collation_name FROM information_schema.columns "
+                        "WHERE table_schema = DATABASE() AND collation_name IS NOT NULL"
+                    )
+                )
+                return {row[0] for row in rows}
+        finally:
+            await engine.dispose()
+
+    with server_database("mariadb", "conduit_collation") as url:
+        assert asyncio.run(collations(url)) == {"utf8mb4_nopad_bin"}

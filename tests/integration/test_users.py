@@ -148,3 +148,19 @@ def test_update_with_a_short_password_is_422_and_changes_nothing(client: Client)
 
 def test_update_requires_a_token(client: Client) -> None:
     assert_error(client.put("/api/user", json={"user": {"bio": "x"}}), 401, "token")
+
+
+def test_usernames_that_differ_only_in_letter_case_are_two_users(client: Client) -> None:
+    """As the spec's slugs and usernames: case-sensitive on every database (MariaDB included)."""
+    for username, email in (("Jake", "jake.upper@example.com"), ("jake", "jake.lower@example.com")):
+        body = {"user": {"username": username, "email": email, "password": "password123"}}
+        assert client.post("/api/users", json=body).status_code == 201
+    assert client.get("/api/profiles/Jake").json()["profile"]["username"] == "Jake"
+    assert client.get("/api/profiles/jake").json()["profile"]["username"] == "jake"
+    assert client.get("/api/profiles/JAKE").status_code == 404
+
+
+def test_emails_are_unique_whatever_their_letter_case(client: Client) -> None:
+    register(client, "jake")
+    taken = {"user": {"username": "other", "email": "JAKE@Example.COM", "password": "password123"}}
+    assert_error(client.post("/api/users", json=taken), 422, "email")
