@@ -11,7 +11,7 @@ from litestar.di import Provide
 
 from service.articles.controller import ArticleController, TagController
 from service.comments.controller import CommentController
-from service.db import Database, provide_db_session
+from service.db import Database, RetryTransactionConflicts, provide_db_session
 from service.errors import EXCEPTION_HANDLERS
 from service.fields import NulPathParameterMiddleware
 from service.idempotency import AnsweredBefore, replay
@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             expose_headers=["X-Request-ID", "Retry-After", "Idempotent-Replayed"],
             max_age=600,
         ),
-        middleware=[NulPathParameterMiddleware()],
+        middleware=[NulPathParameterMiddleware(), RetryTransactionConflicts()],
         before_send=[add_security_headers, json_cors_refusal],
         openapi_config=create_openapi_config(VERSION) if settings.docs_enabled else None,
         request_max_body_size=settings.max_body_bytes,

@@ -215,6 +215,8 @@ def handle_dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Resp
         # IntegrityError: the constraint's name, not the exception class, says what happened.
         return handle_integrity_error(request, exc)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+    if sqlstate in _CONFLICT_SQLSTATES or _mysql_errno(exc) == _MYSQL_DEADLOCK:
+        return _transaction_conflict(request, exc)
     if sqlstate in (_QUERY_CANCELED, _LOCK_NOT_AVAILABLE) or _is_timeout(exc):
         return _unavailable(exc, "did not answer in time, try again shortly")
     if (
@@ -232,6 +234,28 @@ def handle_dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Resp
 # MariaDB/MySQL error numbers (asyncmy puts them first in the error's args): max_statement_time
 # exceeded (MariaDB), max_execution_time exceeded (MySQL 8), lock wait timeout.
 _MYSQL_TIMEOUTS = frozenset({1969, 3024, 1205})
+# The database broke a deadlock (or, PostgreSQL only, refused a serializable commit) by rolling the
+# whole transaction back. Nothing of it is kept, so the request can run again from the start.
+_CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+_MYSQL_DEADLOCK = 1213
+
+# Set in the ASGI scope's state by the handler below; db.RetryTransactionConflicts reads it.
+TRANSACTION_CONFLICT = "transaction_conflict"
+
+
+def _transaction_conflict(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[ErrorBody]:
+    """503 with a short Retry-After, and a mark asking db.RetryTransactionConflicts to run the
+    request again instead of sending this answer (it sends it once its attempts are spent)."""
+    request.scope["state"][TRANSACTION_CONFLICT] = True
+    first_line = next(iter(str(exc).splitlines()), "")[:200]
+    log.warning("transaction_conflict", error=first_line)
+    body = error_body("database", "was busy with conflicting writes, try again")
+    return _respond(HTTP_503_SERVICE_UNAVAILABLE, body, {"Retry-After": "1"})
+
+
+def _mysql_errno(exc: DBAPIError) -> int | None:
+    args = getattr(exc.orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
 
 
 def _is_timeout(exc: DBAPIError) -> bool:
@@ -239,8 +263,7 @@ def _is_timeout(exc: DBAPIError) -> bool:
     # QueryCanceled, and asyncio's TimeoutError when asyncpg's command_timeout or asyncmy's
     # read_timeout fires first.
     name = type(exc.orig).__name__ if exc.orig is not None else ""
-    args = getattr(exc.orig, "args", ())
-    return name in ("QueryCanceledError", "QueryCanceled", "TimeoutError") or bool(args and args[0] in _MYSQL_TIMEOUTS)
+    return name in ("QueryCanceledError", "QueryCanceled", "TimeoutError") or _mysql_errno(exc) in _MYSQL_TIMEOUTS
 
 
 def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:

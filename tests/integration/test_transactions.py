@@ -101,3 +101,63 @@ def test_a_failed_commit_after_a_rename_keeps_the_old_slug(client: Client, monke
     assert_error(response, 503, "database")
     assert client.get(f"/api/articles/{slug}").json()["article"]["title"] == "Before"
     assert client.get("/api/articles/after").status_code == 404
+
+
+def _deadlock() -> OperationalError:
+    # what asyncmy raises when InnoDB picks this transaction as a deadlock's victim
+    return OperationalError("INSERT", {}, Exception(1213, "Deadlock found when trying to get lock"))
+
+
+def test_a_write_rolled_back_by_a_deadlock_runs_again_with_its_body(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.articles.repository import ArticleRepository
+
+    user = register(client, "jake")
+    attempts: list[str] = []
+    insert = ArticleRepository.insert
+
+    async def deadlocked_once(self: ArticleRepository, *args: Any, **kwargs: Any) -> Any:
+        attempts.append("insert")
+        if len(attempts) == 1:
+            raise _deadlock()
+        return await insert(self, *args, **kwargs)
+
+    monkeypatch.setattr(ArticleRepository, "insert", deadlocked_once)
+    response = create_article(client, user["token"], "Retried")
+    assert response["title"] == "Retried" and len(attempts) == 2
+    listed = client.get("/api/articles", params={"author": "jake"}).json()
+    assert listed["articlesCount"] == 1
+
+
+def test_a_write_that_keeps_deadlocking_gives_up_with_503(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.articles.repository import ArticleRepository
+
+    user = register(client, "jake")
+    attempts: list[str] = []
+
+    async def always_deadlocked(self: ArticleRepository, *args: Any, **kwargs: Any) -> Any:
+        attempts.append("insert")
+        raise _deadlock()
+
+    monkeypatch.setattr(ArticleRepository, "insert", always_deadlocked)
+    article = {"article": {"title": "Never", "description": "d", "body": "b"}}
+    response = client.post("/api/articles", json=article, headers=auth(user["token"]))
+    assert_error(response, 503, "database")
+    assert response.headers["Retry-After"] == "1"
+    assert 1 < len(attempts) <= 5
+    assert client.get("/api/articles", params={"author": "jake"}).json()["articlesCount"] == 0
+
+
+def test_a_read_is_not_run_again(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.articles.repository import ArticleRepository
+
+    attempts: list[str] = []
+
+    async def deadlocked(self: ArticleRepository, *args: Any, **kwargs: Any) -> Any:
+        attempts.append("read")
+        raise _deadlock()
+
+    monkeypatch.setattr(ArticleRepository, "list_tags", deadlocked)
+    assert_error(client.get("/api/tags"), 503, "database")
+    assert attempts == ["read"]

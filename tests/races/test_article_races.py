@@ -95,3 +95,18 @@ def test_favoriting_an_article_while_it_is_deleted_gives_200_or_404(race_server:
         assert error_messages(responses[1:], 404) <= {("article", "not found")}
     stored = race_server.scalar("SELECT count(*) FROM favorites WHERE article_id NOT IN (SELECT id FROM articles)")
     assert stored == 0
+
+
+def test_one_user_favoriting_many_times_while_the_article_is_deleted_gives_200_or_404(race_server: RaceServer) -> None:
+    """On MariaDB, repeated inserts of one row racing its cascade delete end in InnoDB deadlocks:
+    the database rolls one transaction back, and the service runs the request again (db.py)."""
+    author, fan = register(race_server), register(race_server)
+    for _ in range(ROUNDS):
+        slug = create_article(race_server, author)["slug"]
+        calls = [Call("DELETE", f"/api/articles/{slug}", headers=auth(author))]
+        calls += [Call("POST", f"/api/articles/{slug}/favorite", headers=auth(fan))] * N
+        responses = burst(race_server.base_url, calls)
+        assert responses[0].status_code == 204
+        assert set(statuses(responses[1:])) <= {200, 404}
+    stored = race_server.scalar("SELECT count(*) FROM favorites WHERE article_id NOT IN (SELECT id FROM articles)")
+    assert stored == 0
