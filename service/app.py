@@ -26,7 +26,7 @@ from service.settings import Settings
 from service.state import AppState
 from service.users.auth import provide_current_user, provide_viewer_id
 from service.users.controller import UserController
-from service.users.security import create_password_hasher
+from service.users.security import create_password_hasher, keep_large_blocks_returnable
 
 VERSION = "0.1.0"
 
@@ -34,6 +34,7 @@ VERSION = "0.1.0"
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or Settings.from_env()).validate()
     configure_logging(settings)
+    keep_large_blocks_returnable()
     database = Database.connect(settings)
     metrics = Metrics(VERSION, settings.prometheus_multiproc_dir) if settings.metrics_enabled else None
     if metrics:

@@ -98,3 +98,14 @@ def test_docs_can_be_switched_off(database_url: str) -> None:
 
     with TestClient(create_app(make_settings(database_url, docs_enabled=False))) as client:
         assert client.get("/schema").status_code == 404
+
+
+def test_every_worker_gives_argon2_blocks_back(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """create_app fixes glibc's mmap threshold (tests/unit/test_password_memory.py shows why)."""
+    import service.app
+    from tests.support import make_settings
+
+    calls: list[str] = []
+    monkeypatch.setattr(service.app, "keep_large_blocks_returnable", lambda: calls.append("mallopt"))
+    create_app(make_settings(database_url))
+    assert calls == ["mallopt"]
