@@ -198,9 +198,9 @@ class RetryTransactionConflicts(ASGIMiddleware):
         # attempt's parsed body or dependency cache is not the next one's.
         litestar_state = scope["state"].get(CONNECTION_STATE_KEY)
         for attempt in range(1, self.attempts + 1):
-            attempt_scope = _fresh_scope(scope, litestar_state)
+            _reset_state(scope, litestar_state)
             last = attempt == self.attempts
-            if not await _run_once(next_app, attempt_scope, _replaying(received, recording_receive), send, last):
+            if not await _run_once(next_app, scope, _replaying(received, recording_receive), send, last):
                 return
             _log.info("transaction_retried", attempt=attempt)
             # Jittered backoff, so the transactions that deadlocked do not meet again at once.
@@ -222,11 +222,13 @@ async def _run_once(app: ASGIApp, scope: Scope, receive: Receive, send: Send, la
     return held_back
 
 
-def _fresh_scope(scope: Scope, litestar_state: Any) -> Scope:
+def _reset_state(scope: Scope, litestar_state: Any) -> None:
+    # In place, not a copy of the scope: what the layers outside read back from it once the
+    # request is done (the request log's user_id) must be what the last attempt wrote.
     state = {key: value for key, value in scope["state"].items() if key != TRANSACTION_CONFLICT}
     if litestar_state is not None:
         state[CONNECTION_STATE_KEY] = copy.copy(litestar_state)
-    return cast(Scope, {**scope, "state": state})
+    scope["state"] = state
 
 
 def _replaying(received: list[ReceiveMessage], receive: Receive) -> Receive:
