@@ -1,4 +1,4 @@
-"""Static checks of the deployment files: compose config, hadolint, `nginx -t`, actionlint.
+"""Static checks of the deployment files: compose config (each database variant), hadolint, `nginx -t`, actionlint.
 
     python -m deploy.checks        # `make stack-check`; part of `make test`
 
@@ -9,20 +9,74 @@ functions.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import make_url
 
 from deploy.nginx import NGINX_DIR, ROOT, native_nginx_values, nginx_binary, nginx_config_test, prepare_nginx
 
 BIN = Path(sys.executable).parent
 # Enough for `docker-compose config` to interpolate; the real values live in .env, never here.
-COMPOSE_TEST_ENV = {"SECRET_KEY": "x" * 48, "POSTGRES_PASSWORD": "compose-config-check"}
+SECRET_KEY_FOR_CHECK = "x" * 48
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: resolved_compose caches per variant
+class ComposeVariant:
+    """One way to run the compose stack: the files named (none: what `docker compose up` reads by
+    itself), the database service the app's DATABASE_URL must name, and what .env must set."""
+
+    name: str
+    files: tuple[str, ...]
+    database: str  # the service name, which is the host in DATABASE_URL
+    drivername: str
+    port: int
+    # The database service's variables that DATABASE_URL's user, password and database must equal.
+    credentials: tuple[str, str, str]
+    required: Mapping[str, str]  # what .env must set, with values for the check
+    # Those whose absence the check proves compose refuses. SECRET_KEY is docker-compose.yml's,
+    # the same in every variant: checked once.
+    refused_without: tuple[str, ...]
+
+
+COMPOSE_VARIANTS = (
+    # No -f: compose reads docker-compose.yml and docker-compose.override.yml, as `docker compose up` does.
+    ComposeVariant(
+        "PostgreSQL (default)",
+        (),
+        "db",
+        "postgresql+asyncpg",
+        5432,
+        ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"),
+        {"SECRET_KEY": SECRET_KEY_FOR_CHECK, "POSTGRES_PASSWORD": "compose-config-check"},
+        ("SECRET_KEY", "POSTGRES_PASSWORD"),
+    ),
+    ComposeVariant(
+        "MariaDB",
+        ("docker-compose.yml", "docker-compose.mariadb.yml"),
+        "mariadb",
+        "mysql+asyncmy",
+        3306,
+        ("MARIADB_USER", "MARIADB_PASSWORD", "MARIADB_DATABASE"),
+        {"SECRET_KEY": SECRET_KEY_FOR_CHECK, "MARIADB_PASSWORD": "compose-config-check"},
+        ("MARIADB_PASSWORD",),
+    ),
+)
+# The services that connect to the database, and every service of the stack with all profiles on.
+DATABASE_CLIENTS = ("migrate", "app", "load-seed")
+STACK_SERVICES = {"migrate", "app", "nginx", "load-seed", "locust-master", "locust-worker"}
+DATABASE_IMAGES = ("postgres", "mariadb", "mysql")
+EVERY_PROFILE = ("--profile", "load", "--profile", "load-seed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +93,11 @@ def _tool(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def _run(command: Sequence[str], env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
     # argv is built in this module from fixed tool names and repository paths
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
 
 
 def _missing(name: str, install: str) -> CheckResult:
@@ -52,33 +108,122 @@ def _without(values: Mapping[str, str], name: str) -> dict[str, str]:
     return {key: value for key, value in values.items() if key != name}
 
 
-def check_compose() -> CheckResult:
-    """docker-compose.yml is valid, and refuses to start without SECRET_KEY and POSTGRES_PASSWORD."""
-    binary = _tool("docker-compose")
-    if binary is None:
-        return _missing("docker-compose", "Debian/Ubuntu: apt-get install docker-compose")
+def _named_volumes(service: Mapping[str, Any]) -> set[str]:
+    """The named volumes a service mounts, in docker-compose v1's short form or Compose v2's long form."""
+    names = set()
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source = volume.split(":", 1)[0]
+            if ":" in volume and not source.startswith((".", "/", "~")):
+                names.add(source)
+        elif volume.get("type", "volume") == "volume" and volume.get("source"):
+            names.add(volume["source"])
+    return names
+
+
+def compose_problems(config: Mapping[str, Any], variant: ComposeVariant) -> list[str]:
+    """What is wrong in a variant's resolved configuration (`config` output with every profile on):
+    the app must reach the variant's database by service name, with that database's own credentials,
+    start only once it is healthy, and run beside no other database server."""
+    services: Mapping[str, Any] = config.get("services") or {}
+    problems = [f"service {name} missing" for name in sorted((STACK_SERVICES | {variant.database}) - set(services))]
+    database = services.get(variant.database)
+    if database is None:
+        return problems
+    test = (database.get("healthcheck") or {}).get("test")
+    if not test or test == ["NONE"] or database["healthcheck"].get("disable"):
+        problems.append(f"{variant.database} has no healthcheck")
+    volumes = _named_volumes(database)
+    if not volumes or not volumes <= set(config.get("volumes") or {}):
+        problems.append(f"{variant.database} keeps its data in no named volume")
+    environment = database.get("environment") or {}
+    expected = {"drivername": variant.drivername, "host": variant.database, "port": variant.port}
+    expected |= dict(zip(("username", "password", "database"), map(environment.get, variant.credentials), strict=True))
+    for name in DATABASE_CLIENTS:
+        raw = ((services.get(name) or {}).get("environment") or {}).get("DATABASE_URL")
+        if not raw:
+            problems.append(f"{name} has no DATABASE_URL")
+            continue
+        url = make_url(raw)
+        for part, value in expected.items():
+            if getattr(url, part) != value:
+                shown = "***" if part == "password" else getattr(url, part)
+                problems.append(f"{name}: DATABASE_URL's {part} is {shown!r}, not the {variant.database} service's")
+    waits = ((services.get("migrate") or {}).get("depends_on") or {}).get(variant.database)
+    if not isinstance(waits, Mapping) or waits.get("condition") != "service_healthy":
+        problems.append(f"migrate does not wait for {variant.database} to be healthy (depends_on service_healthy)")
+    others = [
+        name
+        for name, service in services.items()
+        if name != variant.database and str(service.get("image", "")).startswith(DATABASE_IMAGES)
+    ]
+    if others:
+        problems.append(f"another database server runs beside {variant.database}: {', '.join(sorted(others))}")
+    return problems
+
+
+def compose_binary() -> str | None:
+    return _tool("docker-compose")
+
+
+def _compose(
+    binary: str, variant: ComposeVariant, root: Path, args: Sequence[str], variables: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """docker-compose with the variant's files, `variables` and nothing else: an empty env file and no
+    inherited environment, so a developer's .env or COMPOSE_FILE cannot decide the result."""
     with tempfile.TemporaryDirectory() as tmp:
-        # An empty env file: a developer's .env must not decide the result.
         env_file = Path(tmp) / "empty.env"
         env_file.touch()
-        command = [binary, "--env-file", str(env_file), "-f", "docker-compose.yml"]
-        base_env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp}
-        valid = _run([*command, "config", "--quiet"], env=base_env | COMPOSE_TEST_ENV)
-        listed = _run([*command, "--profile", "load", "config", "--services"], env=base_env | COMPOSE_TEST_ENV)
-        without = {
-            name: _run([*command, "config", "--quiet"], env=base_env | _without(COMPOSE_TEST_ENV, name))
-            for name in COMPOSE_TEST_ENV
-        }
+        command = [binary, "--env-file", str(env_file), *(arg for f in variant.files for arg in ("-f", f)), *args]
+        return _run(command, env={"PATH": os.environ.get("PATH", ""), "HOME": tmp, **variables}, cwd=root)
+
+
+def resolved_compose(binary: str, variant: ComposeVariant, root: Path = ROOT) -> dict[str, Any]:
+    """The variant as compose resolves it, every profile on; ValueError with compose's message if invalid.
+    The same dict is returned to every caller: copy it before changing it."""
+    return _resolved_compose(binary, variant, root)
+
+
+@functools.cache  # once per process: docker-compose takes a second or two to start, and the tests ask again
+def _resolved_compose(binary: str, variant: ComposeVariant, root: Path) -> dict[str, Any]:
+    result = _compose(binary, variant, root, [*EVERY_PROFILE, "config"], variant.required)
+    if result.returncode != 0:
+        raise ValueError(result.stdout + result.stderr)
+    config: dict[str, Any] = yaml.safe_load(result.stdout)
+    return config
+
+
+def _check_variant(binary: str, variant: ComposeVariant, root: Path) -> list[str]:
+    def refused_without(variable: str) -> str | None:
+        result = _compose(binary, variant, root, ["config", "--quiet"], _without(variant.required, variable))
+        refused = result.returncode != 0 and variable in result.stdout + result.stderr
+        return None if refused else f"compose accepted a missing {variable}: {result.stderr}"
+
+    # docker-compose takes a second or two to start: its runs go in parallel.
+    with ThreadPoolExecutor(1 + len(variant.refused_without)) as pool:
+        resolved = pool.submit(resolved_compose, binary, variant, root)
+        refusals = list(pool.map(refused_without, variant.refused_without))
+        try:
+            problems = compose_problems(resolved.result(), variant)
+        except ValueError as exc:
+            problems = [str(exc)]
+    return problems + [problem for problem in refusals if problem]
+
+
+def check_compose(root: Path = ROOT, variants: Sequence[ComposeVariant] = COMPOSE_VARIANTS) -> CheckResult:
+    """Each database variant of the compose files is valid, wires the app to its own database server
+    and to no other, and refuses to start without its secrets."""
+    binary = compose_binary()
+    if binary is None:
+        return _missing("docker-compose", "Debian/Ubuntu: apt-get install docker-compose")
+    with ThreadPoolExecutor(len(variants)) as pool:
+        problems = list(pool.map(lambda variant: _check_variant(binary, variant, root), variants))
     name = "docker-compose config"
-    if valid.returncode != 0 or listed.returncode != 0:
-        return CheckResult(name, ok=False, output=valid.stdout + valid.stderr + listed.stderr)
-    missing = {"db", "migrate", "app", "nginx", "locust-master", "locust-worker"} - set(listed.stdout.split())
-    if missing:
-        return CheckResult(name, ok=False, output=f"services missing: {sorted(missing)}")
-    for variable, result in without.items():
-        if result.returncode == 0 or variable not in result.stdout + result.stderr:
-            return CheckResult(name, ok=False, output=f"compose accepted a missing {variable}: {result.stderr}")
-    return CheckResult(name, ok=True, output="valid; refuses to start without " + " or ".join(COMPOSE_TEST_ENV))
+    failed = [f"{v.name}: " + "\n  ".join(found) for v, found in zip(variants, problems, strict=True) if found]
+    if failed:
+        return CheckResult(name, ok=False, output="\n".join(failed))
+    refusals = "; ".join(f"{v.name} without {' or '.join(v.refused_without)}" for v in variants)
+    return CheckResult(name, ok=True, output=f"valid; refuses to start: {refusals}")
 
 
 def check_dockerfile() -> CheckResult:

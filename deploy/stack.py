@@ -1,12 +1,12 @@
-"""The compose topology as local processes: PostgreSQL database, migrations, app replicas, real NGINX.
+"""The compose topology as local processes: a PostgreSQL or MariaDB database, migrations, app replicas, real NGINX.
 
 `make stack` / `make stack-down` and tests/stack use it. NGINX runs the files in nginx/ as they
 are (symlinked into the run directory); only nginx/templates/runtime/*.template are rendered,
 with loopback addresses where compose puts Docker's resolver and the `app` service name.
 
-    python -m deploy.stack up [--port 8380 --replicas 2]   # prints the URL, returns; processes stay
-    python -m deploy.stack down                             # stops what `up` started
-    python -m deploy.stack free-port [--replicas 2]         # a free NGINX port, the next ones free too
+    python -m deploy.stack up [--port 8380 --replicas 2 --db mariadb]  # prints the URL, returns; processes stay
+    python -m deploy.stack down                                         # stops what `up` started
+    python -m deploy.stack free-port [--replicas 2]                     # a free NGINX port, the next ones free too
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from deploy.databases import KINDS, DatabaseServer, kind_of
 from deploy.nginx import (
     NginxConfigError,
     native_nginx_values,
@@ -33,7 +34,6 @@ from deploy.nginx import (
     nginx_config_test,
     prepare_nginx,
 )
-from deploy.postgres import ADMIN_DATABASE_URL, create_database, drop_database, postgres_unavailable
 from deploy.processes import ProcessError, is_free, tail, wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,10 +180,26 @@ def _alive(pid: int) -> bool:
 # --- Command line (make stack / make stack-down) ---------------------------------------------
 
 
-def fresh_database_url() -> str:
+def fresh_database_name() -> str:
     """A database of its own for each `up`: another checkout's stack (or an earlier run) is never shared."""
-    name = f"conduit_stack_{secrets.token_hex(4)}"
-    return make_url(ADMIN_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    return f"conduit_stack_{secrets.token_hex(4)}"
+
+
+def stack_database(kind: str, database_url: str | None) -> tuple[DatabaseServer, str]:
+    """The server and database `up` uses. A database named by STACK_DATABASE_URL is the caller's:
+    created if missing, kept by `down`. Otherwise a fresh one on the `kind` server, dropped by `down`."""
+    if database_url is None:
+        return DatabaseServer.configured(kind), fresh_database_name()
+    try:
+        named_kind = kind_of(database_url)
+    except ValueError as exc:
+        raise SystemExit(f"STACK_DATABASE_URL: {exc}") from None
+    if named_kind != kind:
+        raise SystemExit(f"STACK_DATABASE_URL names a {named_kind} database: set STACK_DB={named_kind} too")
+    name = make_url(database_url).database
+    if not name:
+        raise SystemExit("STACK_DATABASE_URL names no database")
+    return DatabaseServer.holding(database_url), name
 
 
 def free_port_block(size: int, candidates: range = FREE_PORT_RANGE) -> int:
@@ -202,16 +218,15 @@ def up(args: argparse.Namespace) -> None:
     state_file = args.run_dir / "state.json"
     if state_file.exists():
         raise SystemExit(f"a stack is already running (see {state_file}); `make stack-down` first")
-    reason = postgres_unavailable()
+    owns_database = args.database_url is None
+    server, name = stack_database(args.db, args.database_url)
+    reason = server.unavailable()
     if reason:
         raise SystemExit(reason)
     if nginx_binary() is None:
         raise SystemExit("nginx is not installed (Debian/Ubuntu: apt-get install nginx)")
-    # A database named by STACK_DATABASE_URL is the caller's: created if missing, kept by `down`.
-    # Otherwise the stack gets a fresh one, which `down` drops.
-    owns_database = args.database_url is None
-    database_url = fresh_database_url() if owns_database else args.database_url
-    create_database(database_url, exist_ok=not owns_database)
+    database_url = server.database_url(name)
+    server.create(name, exist_ok=not owns_database)
     ports = tuple(args.port + 1 + i for i in range(args.replicas))
     stack = Stack(args.run_dir, database_url, args.port, ports, args.auth_rate, detach=True)
     try:
@@ -219,11 +234,14 @@ def up(args: argparse.Namespace) -> None:
     except (StackError, ProcessError, NginxConfigError):
         stack.stop()
         if owns_database:
-            drop_database(database_url)
+            server.drop(name)
         raise
     state: dict[str, object] = {"url": stack.url, "processes": stack.processes()}
     if owns_database:
-        state["drop_database"] = make_url(database_url).database
+        # The name and the kind, not the URL: no password in the run directory; `down` reads the
+        # server's URL from the environment again.
+        state["drop_database"] = name
+        state["database_server"] = args.db
     state_file.write_text(json.dumps(state, indent=2))
     print(f"stack up: {stack.url}  (NGINX -> {len(ports)} app processes on ports {', '.join(map(str, ports))})")
     kept = "dropped" if owns_database else "kept"
@@ -243,9 +261,10 @@ def down(args: argparse.Namespace) -> None:
     state_file.unlink()
     print(f"stack down: stopped {', '.join(state['processes'])}")
     if "drop_database" in state:
-        database_url = make_url(ADMIN_DATABASE_URL).set(database=state["drop_database"])
-        drop_database(database_url.render_as_string(hide_password=False))
-        print(f"stack down: dropped database {state['drop_database']}")
+        # A state file written before MariaDB was an option has no database_server: PostgreSQL.
+        server = DatabaseServer.configured(state.get("database_server", "postgresql"))
+        server.drop(state["drop_database"])
+        print(f"stack down: dropped database {state['drop_database']} ({server})")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -255,6 +274,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = commands.add_parser("up", help="start the stack in the background and print its URL")
     start.add_argument("--port", type=int, default=8380, help="NGINX port; app replicas use the next ports")
     start.add_argument("--replicas", type=int, default=2)
+    start.add_argument(
+        "--db",
+        choices=sorted(KINDS),
+        default="postgresql",
+        help="the server of the fresh database: TEST_POSTGRES_URL or TEST_MARIADB_URL (see deploy/databases.py)",
+    )
     start.add_argument(
         "--database-url",
         default=os.environ.get("STACK_DATABASE_URL") or None,

@@ -1,8 +1,10 @@
-# The deployment stack (docker-compose.yml, Dockerfile, nginx/, .github/workflows/): static
+# The deployment stack (docker-compose*.yml, Dockerfile, nginx/, .github/workflows/): static
 # checks and the QA suite through the native stack in `make test`, and the same topology as
 # local processes for a person to use.
 
 STACK_PORT ?= 8380
+# The database server of `make stack`: postgresql (TEST_POSTGRES_URL) or mariadb (TEST_MARIADB_URL)
+STACK_DB ?= postgresql
 STACK_REPLICAS ?= 2
 # NGINX's sign-up/login budget per client address (compose: NGINX_AUTH_RATE); raise it for fuzzing or load
 STACK_AUTH_RATE ?= 10r/s
@@ -15,13 +17,13 @@ TEST_SUITES += stack-check stack-qa
 
 .PHONY: stack stack-down stack-check stack-test stack-qa
 
-stack: venv ## Run a fresh PostgreSQL database + migrations + STACK_REPLICAS app processes behind real NGINX on STACK_PORT (8380); prints the URL
-	@$(BIN)/python -m deploy.stack --run-dir $(STACK_RUN_DIR) up --port $(STACK_PORT) --replicas $(STACK_REPLICAS) --auth-rate $(STACK_AUTH_RATE)
+stack: venv ## Run a fresh database (STACK_DB=postgresql, or mariadb) + migrations + STACK_REPLICAS app processes behind real NGINX on STACK_PORT (8380); prints the URL
+	@$(BIN)/python -m deploy.stack --run-dir $(STACK_RUN_DIR) up --db $(STACK_DB) --port $(STACK_PORT) --replicas $(STACK_REPLICAS) --auth-rate $(STACK_AUTH_RATE)
 
 stack-down: venv ## Stop what `make stack` started and drop its database (one named by STACK_DATABASE_URL is kept)
 	@$(BIN)/python -m deploy.stack --run-dir $(STACK_RUN_DIR) down
 
-stack-check: venv ## Static checks: docker-compose config, hadolint, nginx -t, actionlint
+stack-check: venv ## Static checks: docker-compose config (PostgreSQL and MariaDB variants), hadolint, nginx -t, actionlint
 	@$(BIN)/python -m deploy.checks
 
 stack-test: venv ## The native stack test alone (also part of `make test` through pytest)
@@ -29,7 +31,7 @@ stack-test: venv ## The native stack test alone (also part of `make test` throug
 
 # The three commands docs/deployment.md gives a person, on free ports (another checkout may run
 # its own stack), with the stack stopped and its database dropped whatever the QA run's outcome.
-stack-qa: venv ## `make stack` on free ports, `make qa BASE_URL=<its URL>`, then `make stack-down` even on failure
+stack-qa: venv ## `make stack` on free ports (STACK_DB too), `make qa BASE_URL=<its URL>`, then `make stack-down` even on failure
 	@port=$$($(BIN)/python -m deploy.stack free-port --replicas $(STACK_REPLICAS)) && \
 	trap '$(MAKE) --no-print-directory stack-down STACK_RUN_DIR=$(STACK_QA_RUN_DIR)' EXIT && \
 	$(MAKE) --no-print-directory stack STACK_PORT=$$port STACK_RUN_DIR=$(STACK_QA_RUN_DIR) && \

@@ -1,27 +1,25 @@
-"""Fixtures of the stack suite, self-contained: a native stack (PostgreSQL database, migrations,
-two app processes, real NGINX) started once per module and torn down afterwards.
+"""Fixtures of the stack suite: a native stack (PostgreSQL database, migrations, two app processes,
+real NGINX) started once per module and torn down afterwards (test_mariadb_stack.py starts its own).
 
-Select the suite with `pytest -m stack`. Without nginx or PostgreSQL the tests skip with the
-reason, unless REQUIRE_SERVICES=1 (CI), where that is a failure.
+Select the suite with `pytest -m stack`. Without nginx or the database server the tests skip with
+the reason, unless REQUIRE_SERVICES=1 (CI), where that is a failure (tests/conftest.py's skip_or_fail).
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
+from deploy.databases import DatabaseServer
 from deploy.nginx import nginx_binary
-from deploy.postgres import ADMIN_DATABASE_URL, create_database, drop_database, postgres_unavailable
 from deploy.processes import free_port
 from deploy.stack import Stack
+from tests.conftest import skip_or_fail
 
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 # This suite's share of the repository's port plan (make stack uses 8380-8382).
 PORTS = range(8300, 8380)
 
@@ -30,33 +28,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "stack: the deployment stack suite (tests/stack); select with -m stack")
 
 
-def skip_or_fail(reason: str) -> None:
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason} (REQUIRE_SERVICES=1 forbids skipping)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if nginx_binary() is None:
         skip_or_fail("nginx is not installed (apt-get install nginx)")
-    reason = postgres_unavailable()
+    server = DatabaseServer.configured("postgresql")
+    reason = server.unavailable()
     if reason:
         skip_or_fail(reason)
     name = f"stack_test_{uuid.uuid4().hex[:12]}"
-    database_url = make_url(ADMIN_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    database_url = server.database_url(name)
     nginx_port = free_port(PORTS)
     first = free_port([p for p in PORTS if p != nginx_port])
     second = free_port([p for p in PORTS if p not in (nginx_port, first)])
     run_dir = Path(tmp_path_factory.mktemp("stack"))
     stack = Stack(run_dir, database_url, nginx_port, (first, second))
-    create_database(database_url, exist_ok=False)
+    server.create(name, exist_ok=False)
     try:
         stack.start()
         yield stack
     finally:
         stack.stop()
-        drop_database(database_url)
+        server.drop(name)
 
 
 @pytest.fixture

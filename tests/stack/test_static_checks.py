@@ -5,15 +5,27 @@ Each check runs the real tool (docker-compose, hadolint, nginx, actionlint); see
 
 from __future__ import annotations
 
+import copy
 import re
+import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from deploy.checks import CHECKS, CheckResult
+from deploy.checks import (
+    CHECKS,
+    COMPOSE_VARIANTS,
+    CheckResult,
+    compose_binary,
+    compose_problems,
+    resolved_compose,
+)
 from deploy.nginx import (
     NGINX_DIR,
+    ROOT,
     TEMPLATE_DIR,
     TEMPLATE_VARIABLE,
     NginxConfigError,
@@ -21,7 +33,7 @@ from deploy.nginx import (
     render_template,
 )
 from service.settings import Settings
-from tests.stack.conftest import skip_or_fail
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.stack
 
@@ -32,6 +44,117 @@ def test_deployment_check_passes(check: Callable[[], CheckResult]) -> None:
     if result.skipped:
         skip_or_fail(result.output)
     assert result.ok, f"{result.name}:\n{result.output}"
+
+
+(MARIADB,) = (variant for variant in COMPOSE_VARIANTS if variant.database == "mariadb")
+COMPOSE_FILES = ("docker-compose.yml", "docker-compose.override.yml", "docker-compose.mariadb.yml")
+
+
+@pytest.fixture(scope="module")
+def binary() -> str:
+    found = compose_binary()
+    if found is None:
+        skip_or_fail("docker-compose is not installed (Debian/Ubuntu: apt-get install docker-compose)")
+    assert found is not None
+    return found
+
+
+@pytest.fixture(scope="module")
+def resolved(binary: str) -> dict[str, dict[str, Any]]:
+    """Each variant as compose resolves it from the repository's files."""
+    with ThreadPoolExecutor(len(COMPOSE_VARIANTS)) as pool:
+        configs = pool.map(lambda variant: resolved_compose(binary, variant), COMPOSE_VARIANTS)
+        return {variant.name: config for variant, config in zip(COMPOSE_VARIANTS, configs, strict=True)}
+
+
+def test_the_mariadb_variant_points_the_app_at_mariadb_and_leaves_postgresql_out(
+    resolved: dict[str, dict[str, Any]],
+) -> None:
+    services = resolved[MARIADB.name]["services"]
+    assert "db" not in services, "the MariaDB variant must not start PostgreSQL too"
+    for name in ("migrate", "app", "load-seed"):
+        assert services[name]["environment"]["DATABASE_URL"] == (
+            "mysql+asyncmy://conduit:compose-config-check@mariadb:3306/conduit"
+        ), name
+    assert services["mariadb"]["image"] == "mariadb:10.11"
+    assert services["mariadb"]["healthcheck"]["test"] == ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"]
+    assert "--character-set-server=utf8mb4" in services["mariadb"]["command"]
+    # Compose v2 adds keys of its own (required, restart) to each dependency.
+    assert set(services["migrate"]["depends_on"]) == {"mariadb"}
+    assert services["migrate"]["depends_on"]["mariadb"]["condition"] == "service_healthy"
+    default = resolved[COMPOSE_VARIANTS[0].name]["services"]
+    assert "mariadb" not in default, "plain `docker compose up` must stay on PostgreSQL"
+    assert default["app"]["environment"]["DATABASE_URL"].startswith("postgresql+asyncpg://conduit:")
+
+
+def _break(config: dict[str, Any], change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    broken = copy.deepcopy(config)
+    change(broken["services"])
+    return broken
+
+
+BREAKAGES: dict[str, tuple[Callable[[dict[str, Any]], object], str]] = {
+    "DATABASE_URL names another service": (
+        lambda s: s["app"]["environment"].update(
+            DATABASE_URL="mysql+asyncmy://conduit:compose-config-check@db:3306/conduit"
+        ),
+        "app: DATABASE_URL's host is 'db', not the mariadb service's",
+    ),
+    "DATABASE_URL with PostgreSQL's driver": (
+        lambda s: s["migrate"]["environment"].update(
+            DATABASE_URL="postgresql+asyncpg://conduit:compose-config-check@mariadb:3306/conduit"
+        ),
+        "migrate: DATABASE_URL's drivername is 'postgresql+asyncpg'",
+    ),
+    "DATABASE_URL with another password": (
+        lambda s: s["load-seed"]["environment"].update(
+            DATABASE_URL="mysql+asyncmy://conduit:other@mariadb:3306/conduit"
+        ),
+        "load-seed: DATABASE_URL's password is '***'",
+    ),
+    "migrate does not wait for the health check": (
+        lambda s: s["migrate"].pop("depends_on"),
+        "migrate does not wait for mariadb to be healthy",
+    ),
+    "migrate waits for a start only": (
+        lambda s: s["migrate"]["depends_on"]["mariadb"].update(condition="service_started"),
+        "migrate does not wait for mariadb to be healthy",
+    ),
+    "no health check": (lambda s: s["mariadb"].pop("healthcheck"), "mariadb has no healthcheck"),
+    "no volume": (lambda s: s["mariadb"].pop("volumes"), "mariadb keeps its data in no named volume"),
+    "PostgreSQL still runs": (
+        lambda s: s.update(db={"image": "postgres:17-bookworm"}),
+        "another database server runs beside mariadb: db",
+    ),
+    "database service missing": (lambda s: s.pop("mariadb"), "service mariadb missing"),
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+def test_the_compose_check_refuses_a_broken_mariadb_variant(resolved: dict[str, dict[str, Any]], breakage: str) -> None:
+    config = resolved[MARIADB.name]
+    assert compose_problems(config, MARIADB) == []
+    change, expected = BREAKAGES[breakage]
+    problems = compose_problems(_break(config, change), MARIADB)
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+@pytest.fixture
+def compose_copy(tmp_path: Path) -> Path:
+    for name in COMPOSE_FILES:
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_the_compose_check_reads_the_mariadb_file_from_disk(binary: str, compose_copy: Path) -> None:
+    """The real tool on a broken copy: a service name typo in DATABASE_URL is found."""
+    mariadb_file = compose_copy / "docker-compose.mariadb.yml"
+    text = mariadb_file.read_text()
+    assert "@mariadb:3306/" in text
+    mariadb_file.write_text(text.replace("@mariadb:3306/", "@maria:3306/"))
+    problems = compose_problems(resolved_compose(binary, MARIADB, compose_copy), MARIADB)
+    for service in ("migrate", "app", "load-seed"):
+        assert f"{service}: DATABASE_URL's host is 'maria', not the mariadb service's" in problems
 
 
 def test_templates_render_every_variable_and_leave_nginx_variables_alone() -> None:
