@@ -11,17 +11,16 @@ from typing import Any
 from litestar.testing import TestClient
 
 from service.app import create_app
-from tests.faults.conftest import fault_settings
-from tests.faults.pgcluster import PostgresCluster, server_pids
+from tests.faults.conftest import DatabaseServer, fault_settings
 
 
 def test_frozen_database_gives_503_within_the_timeouts(
-    pg: PostgresCluster, database_url: str, figures: dict[str, Any]
+    db: DatabaseServer, database_url: str, figures: dict[str, Any]
 ) -> None:
     settings = fault_settings(database_url, db_connect_timeout_seconds=1.0, db_statement_timeout_ms=1000)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         assert client.get("/api/tags").status_code == 200  # a pooled connection now exists
-        pids = server_pids(pg)
+        pids = db.pids()
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
         try:
