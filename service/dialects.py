@@ -7,6 +7,8 @@ each engine does differently and why each choice keeps the service's behaviour t
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
                 "connect_timeout": settings.db_connect_timeout_seconds,
                 "read_timeout": client_timeout,
                 "charset": "utf8mb4",
+                "async_creator_fn": _asyncmy_connect_within(settings.db_connect_timeout_seconds),
             },
         )
         event.listen(engine.sync_engine, "connect", _mysql_session_settings(settings.db_statement_timeout_ms))
@@ -105,6 +108,28 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     """
     if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _asyncmy_connect_within(seconds: float) -> Callable[..., Awaitable[Any]]:
+    """asyncmy.connect, given up on after `seconds` in all.
+
+    asyncmy's connect_timeout bounds only the TCP connect; the server's greeting and the login are
+    read under read_timeout (statement timeout + 1 s), so a frozen server, whose kernel still
+    accepts connections, kept a new connection waiting that long, where asyncpg's `timeout` covers
+    the whole handshake. Raises TimeoutError, as asyncpg does (a 503 in errors.py). SQLAlchemy's
+    asyncmy adapter calls this in place of asyncmy.connect (the `async_creator_fn` argument that
+    create_async_engine's `async_creator` uses), with the arguments it built from the URL.
+    """
+
+    async def connect(*args: Any, **kwargs: Any) -> Any:
+        import asyncmy  # imported on the first MariaDB/MySQL connection only
+
+        async def open_connection() -> Any:
+            return await asyncmy.connect(*args, **kwargs)
+
+        return await asyncio.wait_for(open_connection(), seconds)
+
+    return connect
 
 
 def _mysql_session_settings(statement_timeout_ms: int) -> Any:

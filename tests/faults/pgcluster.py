@@ -34,6 +34,8 @@ def find_postgres_bin() -> Path | None:
 class PostgresCluster:
     """One data directory, one port; `url(db)` names a database on it for SQLAlchemy."""
 
+    name = "postgresql"
+
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
         self.port = free_port()
@@ -94,12 +96,40 @@ class PostgresCluster:
         )
         return result.stdout.strip()
 
+    def query(self, sql: str, database: str = "postgres") -> str:
+        return self.psql(sql, database)
+
+    def create_database(self, name: str) -> None:
+        self.psql(f'CREATE DATABASE "{name}"')
+
+    def drop_database(self, name: str) -> None:
+        self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def pids(self) -> list[int]:
+        """The postmaster and its children (backends, background workers)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False)
+        return [postmaster, *(int(pid) for pid in children.stdout.split())]
+
+    def lock_waiters(self, database: str) -> int:
+        """Backends of `database` waiting for a lock."""
+        query = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}' AND wait_event_type = 'Lock'"
+        return int(self.psql(query))
+
     def _connection_args(self, database: str) -> list[str]:
         return ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-X", "-q"]
 
-    @contextlib.contextmanager
-    def lock_table(self, table: str, database: str) -> Iterator[None]:
+    def lock_table(self, table: str, database: str) -> contextlib.AbstractContextManager[None]:
         """Hold an ACCESS EXCLUSIVE lock on `table` (in an open transaction) until the block ends."""
+        return self._holding(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT 'locked'", database)
+
+    def lock_rows(self, table: str, where: str, database: str) -> contextlib.AbstractContextManager[None]:
+        """Hold the row lock of the one row of `table` matching `where` until the block ends."""
+        return self._holding(f"SELECT 'locked' FROM {table} WHERE {where} FOR UPDATE", database)
+
+    @contextlib.contextmanager
+    def _holding(self, locking_sql: str, database: str) -> Iterator[None]:
+        """Run `locking_sql` (which prints "locked") in a transaction left open until the block ends."""
         session = subprocess.Popen(
             [str(self.bindir / "psql"), *self._connection_args(database), "-v", "ON_ERROR_STOP=1", "-At"],
             stdin=subprocess.PIPE,
@@ -108,7 +138,7 @@ class PostgresCluster:
         )
         assert session.stdin is not None and session.stdout is not None
         try:
-            session.stdin.write(f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n")
+            session.stdin.write(f"BEGIN; {locking_sql};\n")
             session.stdin.flush()
             assert session.stdout.readline().strip() == "locked", "psql could not take the lock"
             yield
@@ -125,10 +155,3 @@ class PostgresCluster:
             if self.is_running():
                 self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-def server_pids(cluster: PostgresCluster) -> list[int]:
-    """The postmaster and its children (backends, background workers)."""
-    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
-    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False)
-    return [postmaster, *(int(pid) for pid in children.stdout.split())]

@@ -3,40 +3,53 @@ the connect and statement timeouts still bound every answer."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 from service.app import create_app
-from tests.faults.conftest import fault_settings
-from tests.faults.pgcluster import PostgresCluster, server_pids
+from service.dialects import create_engine
+from tests.faults.conftest import DatabaseServer, fault_settings
+
+UNAVAILABLE = {"errors": {"database": ["is unavailable, try again shortly"]}}
 
 
 def test_frozen_database_gives_503_within_the_timeouts(
-    pg: PostgresCluster, database_url: str, figures: dict[str, Any]
+    db: DatabaseServer, database_url: str, figures: dict[str, Any]
 ) -> None:
     settings = fault_settings(database_url, db_connect_timeout_seconds=1.0, db_statement_timeout_ms=1000)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         assert client.get("/api/tags").status_code == 200  # a pooled connection now exists
-        pids = server_pids(pg)
+        pids = db.pids()
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
         try:
             started = time.monotonic()
             response = client.get("/api/tags")
             figures["frozen_db_time_to_503_seconds"] = round(time.monotonic() - started, 3)
+            # The pooled connection's ping times out, and so does the new connection that replaces it.
             assert response.status_code == 503, response.text
-            assert "database" in response.json()["errors"]
+            assert response.json() == UNAVAILABLE
+            # Bounded by the driver's command timeout (statement timeout + 1 s) and the connect timeout.
+            assert figures["frozen_db_time_to_503_seconds"] < 6
+            started = time.monotonic()
+            response = client.get("/api/tags")  # nothing pooled now: only a new connection is tried
+            figures["frozen_db_new_connection_503_seconds"] = round(time.monotonic() - started, 3)
+            assert response.json() == UNAVAILABLE
+            assert figures["frozen_db_new_connection_503_seconds"] < 1.5  # the 1 s connect timeout
             started = time.monotonic()
             ready = client.get("/health/ready")
             assert ready.status_code == 503
             assert time.monotonic() - started < 3.5  # the readiness probe's own 2 s limit
             assert client.get("/health/live").status_code == 200
-            # Bounded by the driver's command timeout (statement timeout + 1 s) and the connect timeout.
-            assert figures["frozen_db_time_to_503_seconds"] < 6
         finally:
             for pid in pids:
                 os.kill(pid, signal.SIGCONT)
@@ -44,3 +57,58 @@ def test_frozen_database_gives_503_within_the_timeouts(
         while (response := client.get("/api/tags")).status_code != 200:
             assert time.monotonic() < deadline, response.text
             time.sleep(0.05)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never sends a byte (a frozen server, a proxy whose
+    database is gone): the connection opens, the database's greeting never comes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    done = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not done.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        done.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("postgresql+asyncpg://conduit@127.0.0.1:{port}/x", id="postgresql"),
+        pytest.param("mysql+asyncmy://conduit@127.0.0.1:{port}/x", id="mariadb"),
+    ],
+)
+def test_the_connect_timeout_bounds_the_whole_handshake(silent_port: int, url: str) -> None:
+    """DB_CONNECT_TIMEOUT_SECONDS covers opening the connection up to the greeting and login, not
+    only the TCP connect (which a frozen server's kernel still completes), on every engine."""
+    settings = fault_settings(url.format(port=silent_port), db_connect_timeout_seconds=0.5)
+    settings = settings.with_changes(db_statement_timeout_ms=10_000)  # a read timeout of 11 s
+
+    async def connect() -> float:
+        engine = create_engine(settings)
+        started = time.monotonic()
+        try:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(5), engine.connect():
+                    pass
+            return time.monotonic() - started
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(connect()) < 1.5

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from deploy.processes import AppProcess
-from tests.faults.pgcluster import PostgresCluster
+from tests.faults.conftest import DatabaseServer, database_name
 
 
 @pytest.fixture
@@ -47,18 +47,17 @@ def server(workdir: Path, database_url: str) -> Iterator[AppProcess]:
         process.stop()
 
 
-def _wait_for_lock_waiter(pg: PostgresCluster, database: str) -> None:
-    query = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}' AND wait_event_type = 'Lock'"
+def _wait_for_lock_waiter(db: DatabaseServer, database: str) -> None:
     deadline = time.monotonic() + 10
-    while pg.psql(query) == "0":
+    while db.lock_waiters(database) == 0:
         assert time.monotonic() < deadline, "the request never reached the locked table"
         time.sleep(0.05)
 
 
 def test_sigterm_finishes_in_flight_requests_and_refuses_new_ones(
-    pg: PostgresCluster, database_url: str, server: AppProcess, figures: dict[str, Any]
+    db: DatabaseServer, database_url: str, server: AppProcess, figures: dict[str, Any]
 ) -> None:
-    database = database_url.rsplit("/", 1)[1]
+    database = database_name(database_url)
     user = {"user": {"username": "drain", "email": "drain@example.com", "password": "password123"}}
     signup = httpx.post(f"{server.base_url}/api/users", json=user, timeout=10)
     assert signup.status_code == 201, signup.text
@@ -69,10 +68,10 @@ def test_sigterm_finishes_in_flight_requests_and_refuses_new_ones(
     def write() -> None:
         in_flight["response"] = httpx.post(f"{server.base_url}/api/articles", json=article, headers=headers, timeout=30)
 
-    with pg.lock_table("articles", database):
+    with db.lock_table("articles", database):
         writer = threading.Thread(target=write)
         writer.start()
-        _wait_for_lock_waiter(pg, database)
+        _wait_for_lock_waiter(db, database)
         server.process.send_signal(signal.SIGTERM)
         sent = time.monotonic()
         while True:  # new connections are refused once the server stops listening
@@ -89,7 +88,7 @@ def test_sigterm_finishes_in_flight_requests_and_refuses_new_ones(
     # uvicorn re-raises the signal after its graceful shutdown, so the exit status says "SIGTERM".
     assert server.process.wait(timeout=15) in (0, -signal.SIGTERM)
     assert "Finished server process" in server.output()
-    assert pg.psql("SELECT title FROM articles", database) == "Written during shutdown"
+    assert db.query("SELECT title FROM articles", database) == "Written during shutdown"
 
     # Production logs: every line is JSON; the request line carries the caller's request id.
     lines = [json.loads(line) for line in server.output().splitlines() if line.strip()]
@@ -103,6 +102,7 @@ def test_sigterm_finishes_in_flight_requests_and_refuses_new_ones(
     assert "password123" not in server.output()
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)  # about the workers, not the database
 def test_metrics_add_up_every_worker(workdir: Path, database_url: str) -> None:
     metrics_dir = workdir / "metrics"
     metrics_dir.mkdir()

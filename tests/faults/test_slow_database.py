@@ -1,4 +1,10 @@
-"""A slow database (a lock held by someone else) meets the statement and pool timeouts, not a stuck worker."""
+"""A slow database (a lock held by someone else) meets the statement and pool timeouts, not a stuck worker.
+
+The locks: PostgreSQL's LOCK TABLE ... ACCESS EXCLUSIVE, MariaDB's LOCK TABLES ... WRITE (a metadata
+lock wait there), and a row lock (SELECT ... FOR UPDATE) on both. The statement timeout is
+PostgreSQL's statement_timeout and MariaDB's max_statement_time, which interrupts a metadata or a
+row lock wait alike (error 1969, long before InnoDB's own 50 s lock wait timeout, 1205).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +15,16 @@ from typing import Any
 import httpx
 
 from service.app import create_app
-from tests.faults.conftest import asgi_client, fault_settings
-from tests.faults.pgcluster import PostgresCluster
+from tests.faults.conftest import DatabaseServer, asgi_client, database_name, fault_settings
+
+TIMED_OUT = {"errors": {"database": ["did not answer in time, try again shortly"]}}
 
 
-def _database_name(url: str) -> str:
-    return url.rsplit("/", 1)[1]
-
-
-async def _signup(client: httpx.AsyncClient, name: str) -> None:
+async def _signup(client: httpx.AsyncClient, name: str) -> dict[str, str]:
     user = {"user": {"username": name, "email": f"{name}@example.com", "password": "password123"}}
-    assert (await client.post("/api/users", json=user)).status_code == 201
+    response = await client.post("/api/users", json=user)
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Token {response.json()['user']['token']}"}
 
 
 def _pool_in_use(metrics_text: str) -> float:
@@ -28,14 +33,14 @@ def _pool_in_use(metrics_text: str) -> float:
 
 
 def test_statement_timeout_turns_a_held_lock_into_a_clear_error(
-    pg: PostgresCluster, database_url: str, figures: dict[str, Any]
+    db: DatabaseServer, database_url: str, figures: dict[str, Any]
 ) -> None:
     app = create_app(fault_settings(database_url, db_statement_timeout_ms=1000))
 
     async def scenario() -> None:
         async with asgi_client(app) as client:
             await _signup(client, "patient")
-            with pg.lock_table("articles", _database_name(database_url)):
+            with db.lock_table("articles", database_name(database_url)):
                 started = time.monotonic()
                 slow = asyncio.create_task(client.get("/api/articles"))
                 # Meanwhile the worker serves requests that do not need the locked table.
@@ -45,7 +50,8 @@ def test_statement_timeout_turns_a_held_lock_into_a_clear_error(
                 response = await slow
                 figures["statement_timeout_answer_seconds"] = round(time.monotonic() - started, 3)
             assert response.status_code == 503, response.text
-            assert response.json() == {"errors": {"database": ["did not answer in time, try again shortly"]}}
+            assert response.json() == TIMED_OUT
+            assert response.headers["retry-after"] == "5"
             assert 0.9 < figures["statement_timeout_answer_seconds"] < 5
             # The lock is gone: the same request succeeds and no connection leaked.
             assert (await client.get("/api/articles")).status_code == 200
@@ -55,8 +61,40 @@ def test_statement_timeout_turns_a_held_lock_into_a_clear_error(
     asyncio.run(scenario())
 
 
+def test_statement_timeout_bounds_a_write_waiting_for_a_row_lock(
+    db: DatabaseServer, database_url: str, figures: dict[str, Any]
+) -> None:
+    app = create_app(fault_settings(database_url, db_statement_timeout_ms=1000))
+
+    async def scenario() -> None:
+        async with asgi_client(app) as client:
+            headers = await _signup(client, "editor")
+            article = {"article": {"title": "Row locked", "description": "d", "body": "before"}}
+            created = await client.post("/api/articles", json=article, headers=headers)
+            assert created.status_code == 201, created.text
+            slug = created.json()["article"]["slug"]
+            change = {"article": {"body": "after"}}
+            with db.lock_rows("articles", f"slug = '{slug}'", database_name(database_url)):
+                started = time.monotonic()
+                response = await client.put(f"/api/articles/{slug}", json=change, headers=headers)
+                figures["row_lock_write_answer_seconds"] = round(time.monotonic() - started, 3)
+            assert response.status_code == 503, response.text
+            assert response.json() == TIMED_OUT
+            assert response.headers["retry-after"] == "5"
+            assert 0.9 < figures["row_lock_write_answer_seconds"] < 5
+            # The timed-out write changed nothing; once the lock is gone the same write succeeds.
+            assert (await client.get(f"/api/articles/{slug}")).json()["article"]["body"] == "before"
+            retried = await client.put(f"/api/articles/{slug}", json=change, headers=headers)
+            assert retried.status_code == 200, retried.text
+            assert (await client.get(f"/api/articles/{slug}")).json()["article"]["body"] == "after"
+            assert _pool_in_use((await client.get("/metrics")).text) == 0
+        await app.state.database.engine.dispose()
+
+    asyncio.run(scenario())
+
+
 def test_pool_exhausted_by_slow_requests_answers_503_after_the_pool_timeout(
-    pg: PostgresCluster, database_url: str, figures: dict[str, Any]
+    db: DatabaseServer, database_url: str, figures: dict[str, Any]
 ) -> None:
     app = create_app(
         fault_settings(
@@ -70,7 +108,7 @@ def test_pool_exhausted_by_slow_requests_answers_503_after_the_pool_timeout(
 
     async def scenario() -> None:
         async with asgi_client(app) as client:
-            with pg.lock_table("articles", _database_name(database_url)):
+            with db.lock_table("articles", database_name(database_url)):
                 waiting = [asyncio.create_task(client.get("/api/articles")) for _ in range(2)]
                 await asyncio.sleep(0.3)  # both pool connections now wait on the lock
                 started = time.monotonic()
