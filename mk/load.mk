@@ -1,4 +1,4 @@
-# Load tests (loadtests/README.md): bulk seed, gated Locust runs, distributed mode, compare, benchmark.
+# Load tests (loadtests/README.md): bulk seed, gated Locust runs, distributed mode, compare, benchmarks.
 
 LOAD_SHAPE ?= smoke
 WORKERS ?= 2
@@ -9,7 +9,7 @@ LOAD_TARGET = $(if $(LOAD_HOST),--host $(LOAD_HOST),--local-app)
 
 TEST_SUITES += test-load
 
-.PHONY: seed-load load load-distributed load-compare test-load bench
+.PHONY: seed-load load load-distributed load-compare test-load bench bench-compare
 
 seed-load: venv ## Bulk-load 1,000 users, 10,000 articles, 30,000 comments... into DATABASE_URL (password: load-password)
 	@$(BIN)/python -m loadtests.seed
@@ -29,3 +29,7 @@ test-load: venv ## Smoke run with its gate on a fresh local app, then the load t
 
 bench: venv ## Benchmark (not part of make test): production server, 1 worker on 1 core, wrk, seeded PostgreSQL
 	@$(BIN)/python -m loadtests.bench
+
+bench-compare: venv ## Seed, check, wrk several back-ends side by side (not in make test): TARGETS="a=http://127.0.0.1:8001/api b=..."
+	@$(if $(strip $(TARGETS)),,$(error TARGETS is empty: make bench-compare TARGETS="a=http://127.0.0.1:8001/api b=http://127.0.0.1:8002/api"))
+	@$(BIN)/python -m loadtests.bench.compare $(TARGETS) $(BENCH_COMPARE_ARGS)
