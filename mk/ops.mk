@@ -6,7 +6,7 @@ BENCH_OBS_ARGS ?=
 
 .PHONY: test-faults test-observability bench-observability
 
-test-faults: venv ## Fault tests: DB down/back, restart under write load, slow DB, SIGTERM drain (own PostgreSQL cluster), hostile clients; prints the measured figures
+test-faults: venv ## Fault tests: DB down/back, restart under write load, slow DB, SIGTERM drain (own PostgreSQL cluster and MariaDB server), hostile clients; prints the measured figures
 	@$(BIN)/pytest tests/faults -q -p no:cacheprovider
 
 test-observability: venv ## Request ids, JSON request log, /metrics, plus the fault tests

@@ -201,9 +201,10 @@ def _unavailable(exc: Exception, message: str) -> Response[ErrorBody]:
 
 # SQLSTATE classes of a database that is away or overloaded, not of a bad query: 08 connection
 # exception, 57 operator intervention (shutdown, starting up, statement timeout), 53 insufficient
-# resources (too many connections), plus lock_not_available. The fault tests meet most of them.
+# resources (too many connections), 58 system error (I/O), plus lock_not_available. The fault
+# tests meet most of them.
 # Driver-specific: asyncpg exposes the code as `.sqlstate`, psycopg as `.pgcode`; sqlite3 has none.
-_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "57", "53")
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "57", "53", "58")
 _LOCK_NOT_AVAILABLE = "55P03"
 _QUERY_CANCELED = "57014"  # statement_timeout
 
@@ -219,16 +220,45 @@ def handle_dbapi_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Resp
         return _transaction_conflict(request, exc)
     if sqlstate in (_QUERY_CANCELED, _LOCK_NOT_AVAILABLE) or _is_timeout(exc):
         return _unavailable(exc, "did not answer in time, try again shortly")
-    if (
-        # SQLAlchemy's own verdict: the connection is gone (the pool replaces it).
-        exc.connection_invalidated
-        # PEP 249's classes for "not the query's fault": asyncpg's closed connection is an
-        # InterfaceError, sqlite3's "database is locked" (busy_timeout passed) an OperationalError.
-        or isinstance(exc, OperationalError | InterfaceError)
-        or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
-    ):
+    if _is_unavailable(exc, sqlstate):
         return handle_database_unavailable(request, exc)
     return handle_unexpected_error(request, exc)
+
+
+def _is_unavailable(exc: DBAPIError, sqlstate: str) -> bool:
+    """The database is away, restarting or overloaded, as opposed to refusing this query.
+
+    PEP 249's OperationalError alone does not tell: sqlite3 and asyncmy also raise it for an
+    unknown column or a syntax error, which are bugs (500, with a traceback in the log). So the
+    driver's own code decides wherever it gives one.
+    """
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        # SQLAlchemy's verdict that the connection is gone (the pool replaces it), and asyncpg's
+        # closed connection.
+        return True
+    if sqlstate:
+        return sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
+    if (errno := _mysql_errno(exc)) is not None:
+        # 2000 and up are the client library's own errors: cannot connect, connection lost.
+        return errno >= _MYSQL_CLIENT_ERRORS or errno in _MYSQL_UNAVAILABLE
+    if type(exc.orig).__module__ == "sqlite3":
+        return str(exc.orig).startswith(_SQLITE_UNAVAILABLE)
+    return isinstance(exc, OperationalError)
+
+
+_MYSQL_CLIENT_ERRORS = 2000
+# Server-side errors about the connection or the server, not the query: too many connections,
+# shutdown in progress, aborted connection, network read/write errors, connection killed, and
+# disconnected for inactivity.
+_MYSQL_UNAVAILABLE = frozenset({1040, 1053, 1152, 1158, 1159, 1160, 1161, 1927, 4031})
+# sqlite3 messages of a busy or failing file (busy_timeout passed, disk trouble).
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "disk I/O error",
+    "unable to open database file",
+    "database or disk is full",
+)
 
 
 # MariaDB/MySQL error numbers (asyncmy puts them first in the error's args): max_statement_time

@@ -161,3 +161,17 @@ def test_a_read_is_not_run_again(client: Client, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(ArticleRepository, "list_tags", deadlocked)
     assert_error(client.get("/api/tags"), 503, "database")
     assert attempts == ["read"]
+
+
+def test_a_query_the_database_refuses_is_a_bug_not_an_outage(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 500 (logged with its traceback), not "the database is unavailable": sqlite3 and asyncmy
+    raise such errors as OperationalError, the class that also means a lost connection."""
+    from service.articles.repository import ArticleRepository
+
+    async def broken_query(self: ArticleRepository, *args: Any, **kwargs: Any) -> Any:
+        await self.session.execute(text("SELECT no_such_column FROM users"))
+
+    monkeypatch.setattr(ArticleRepository, "list_tags", broken_query)
+    response = client.get("/api/tags")
+    assert response.status_code == 500, response.text
+    assert response.json() == {"errors": {"body": ["internal server error"]}}
