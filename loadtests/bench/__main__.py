@@ -60,6 +60,10 @@ CpuProbe = Callable[[], dict[int, float]]  # CPU seconds by process or thread id
 LIST_TARGET_RPS = 1_000
 LIST_TARGET_P99_MS = 100
 SEED_TIMEOUT_S = 600
+# wrk gives up on a response after this long and counts a timeout error. Its default, 2 s, is
+# shorter than the service's own limits (5 s statement and pool timeouts): on a busy machine a
+# slow but correct answer would be an error. With 10 s it is latency, and only a failure an error.
+WRK_TIMEOUT_S = 10
 # POST /api/articles with a new title per request (a repeated title would first hit the taken slug).
 # The prefix, one per wrk run, keeps titles apart across the warm-up and the measured run.
 CREATE_SCRIPT = """
@@ -315,7 +319,8 @@ def run_wrk(
         script.write(endpoint.script or "")
         script.flush()
         scripted = ["-s", script.name] if endpoint.script else []
-        base = ["taskset", "-c", cpus, "wrk", "-t1", f"-c{connections}", "--latency", *headers, *scripted]
+        base = ["taskset", "-c", cpus, "wrk", "-t1", f"-c{connections}", "--timeout", f"{WRK_TIMEOUT_S}s", "--latency"]
+        base += [*headers, *scripted]
 
         def wrk(seconds: int) -> str:
             command = [*base, f"-d{seconds}s", endpoint.url, "--", uuid.uuid4().hex[:8]]
