@@ -36,7 +36,7 @@ import tempfile
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,6 @@ ADMIN_URLS = {  # (environment variable, default): a server the bench may create
     "mariadb": ("BENCH_MARIADB_URL", "mysql+asyncmy://root@127.0.0.1:3306/mysql"),
 }
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-CpuProbe = Callable[[], dict[int, float]]  # CPU seconds by process or thread id
 LIST_TARGET_RPS = 1_000
 LIST_TARGET_P99_MS = 100
 SEED_TIMEOUT_S = 600
@@ -179,23 +178,75 @@ def bench_database(engine: str, seed_args: Sequence[str] = ()) -> Iterator[Bench
         yield BenchDatabase(engine, url, name, admin_url)
 
 
+@dataclass(frozen=True, slots=True)
+class CpuSnapshot:
+    """The database server's processes or threads serving the bench database now (`ids`), and CPU
+    seconds by id: of those, and on MariaDB of every thread of the server, so that a thread that
+    joins the bench database later (MariaDB reuses cached threads for new connections) is counted
+    from its time at this snapshot, not from its start."""
+
+    ids: frozenset[int]
+    seconds: dict[int, float]
+
+    def spent_since(self, before: CpuSnapshot) -> float:
+        """CPU seconds the bench database's connections used between `before` and this snapshot."""
+        return sum(self.seconds[i] - before.seconds.get(i, 0.0) for i in self.ids if i in self.seconds)
+
+
+CpuProbe = Callable[[], CpuSnapshot]
+
+
 def database_cpu_probe(database: BenchDatabase) -> CpuProbe | None:
-    """A function giving the CPU seconds (by process or thread id) the database server has spent on
-    the connections to the bench database: PostgreSQL's backends, MariaDB's connection threads.
-    None when they cannot be read: SQLite (inside the worker), a server on another machine."""
+    """A function that snapshots the CPU time the database server has spent on the connections to
+    the bench database: PostgreSQL's backends (a process each), MariaDB's connection threads.
+    None when it cannot be read: SQLite (inside the worker), a server on another machine."""
     if database.admin_url is None or make_url(database.admin_url).host not in LOCAL_HOSTS:
         return None
-    if database.engine == "postgresql":
-        query = "SELECT pid FROM pg_stat_activity WHERE datname = :name"
-    else:
-        query = "SELECT tid FROM information_schema.processlist WHERE db = :name"  # MariaDB 10.5+: the OS thread
-    admin_url = database.admin_url
+    admin_url, name = database.admin_url, database.name
 
-    def probe() -> dict[int, float]:
-        ids = asyncio.run(_admin(admin_url, query, name=database.name))
-        return {int(i): seconds for i in ids if (seconds := proc_cpu_seconds(int(i))) is not None}
+    async def postgresql() -> CpuSnapshot:
+        ids = {
+            int(pid)
+            for pid in await _admin(admin_url, "SELECT pid FROM pg_stat_activity WHERE datname = :name", name=name)
+        }
+        return CpuSnapshot(frozenset(ids), _cpu_by_id(ids))
 
-    return probe
+    async def mariadb() -> CpuSnapshot:
+        # tid (MariaDB 10.5+): the OS thread of each connection; this admin connection's own thread
+        # (in another database) leads to the server process, and so to all its threads.
+        query = "SELECT tid, db = :name FROM information_schema.processlist WHERE db = :name OR id = connection_id()"
+        engine = create_async_engine(admin_url)
+        try:
+            async with engine.connect() as connection:
+                rows = (await connection.execute(text(query), {"name": name})).all()
+        finally:
+            await engine.dispose()
+        ids = {int(tid) for tid, ours in rows if ours}
+        own = next(int(tid) for tid, ours in rows if not ours)
+        return CpuSnapshot(frozenset(ids), _cpu_by_id(_threads_of_process_of(own) or ids))
+
+    snapshot = postgresql if database.engine == "postgresql" else mariadb
+    return lambda: asyncio.run(snapshot())
+
+
+def _cpu_by_id(ids: Iterable[int]) -> dict[int, float]:
+    return {i: seconds for i in ids if (seconds := proc_cpu_seconds(i)) is not None}
+
+
+def _threads_of_process_of(thread_id: int) -> set[int]:
+    owner = _owner(thread_id)
+    with contextlib.suppress(FileNotFoundError):
+        return {int(task) for task in os.listdir(f"/proc/{owner}/task")}
+    return set()
+
+
+def _owner(task_id: int) -> int:
+    """The process a thread belongs to (itself for a process); Linux /proc."""
+    with contextlib.suppress(FileNotFoundError):
+        found = re.search(r"^Tgid:\s+(\d+)", Path(f"/proc/{task_id}/status").read_text(), re.M)
+        if found:
+            return int(found.group(1))
+    return task_id
 
 
 def proc_cpu_seconds(task_id: int) -> float | None:
@@ -206,8 +257,7 @@ def proc_cpu_seconds(task_id: int) -> float | None:
     thread's whole process (all of mariadbd), not the thread's own.
     """
     try:
-        owner = re.search(r"^Tgid:\s+(\d+)", Path(f"/proc/{task_id}/status").read_text(), re.M)
-        stat = Path(f"/proc/{owner.group(1) if owner else task_id}/task/{task_id}/stat").read_text()
+        stat = Path(f"/proc/{_owner(task_id)}/task/{task_id}/stat").read_text()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     fields = stat.rsplit(")", 1)[1].split()
@@ -328,13 +378,12 @@ def run_wrk(
 
         if warmup:
             wrk(warmup)  # pools, caches, the first compilation of each statement
-        db_before = database_cpu() if database_cpu else {}
+        db_before = database_cpu() if database_cpu else None
         before = cpu_seconds(server)
         output = wrk(duration)
         result = parse_wrk(endpoint.name, output, cpu_seconds(server) - before)
-    if database_cpu is not None and (served := _requests(output)):
-        db_after = database_cpu()
-        spent = sum(seconds - db_before.get(task, 0.0) for task, seconds in db_after.items())
+    if database_cpu is not None and db_before is not None and (served := _requests(output)):
+        spent = database_cpu().spent_since(db_before)
         result = replace(result, db_cpu_ms=spent * 1000 / served)
     return result
 

@@ -68,6 +68,13 @@ def test_the_engines_table_has_a_row_per_endpoint_and_a_column_per_engine() -> N
     assert markdown[4] == "| list | 1.25 + 0.50 (812/s) | 2.00 + in app (300/s, 7 errors) |"
 
 
+def test_database_cpu_counts_a_reused_thread_from_the_first_snapshot_only() -> None:
+    """MariaDB hands a new connection a cached thread: its earlier CPU time is not the bench's."""
+    before = bench.CpuSnapshot(frozenset({1}), {1: 10.0, 2: 50.0})  # thread 2: idle in the cache
+    after = bench.CpuSnapshot(frozenset({1, 2, 3}), {1: 10.5, 2: 50.25, 3: 0.125})  # 3: a new thread
+    assert after.spent_since(before) == 0.875
+
+
 def test_failed_requests_are_summed_up_from_the_server_log(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     log.write_text(
@@ -111,14 +118,16 @@ def test_each_engine_gets_a_seeded_database_of_its_own_dropped_afterwards(engine
         assert database.name in database.url
         probe = bench.database_cpu_probe(database)
         assert probe is not None
-        users, seen_by_probe = asyncio.run(_users_and_probe(database.url, probe))
+        users, snapshot = asyncio.run(_users_and_probe(database.url, probe))
         assert users == 12
-        assert seen_by_probe  # this test's own connection at least
-        assert all(seconds >= 0 for seconds in seen_by_probe.values())
+        assert snapshot.ids  # this test's own connection at least
+        assert snapshot.ids <= snapshot.seconds.keys()
+        assert snapshot.spent_since(snapshot) == 0
+        assert probe().spent_since(bench.CpuSnapshot(frozenset(), {})) >= 0
     assert not asyncio.run(_database_exists(engine, database.name))
 
 
-async def _users_and_probe(url: str, probe: bench.CpuProbe) -> tuple[int, dict[int, float]]:
+async def _users_and_probe(url: str, probe: bench.CpuProbe) -> tuple[int, bench.CpuSnapshot]:
     """The number of users, and what the probe reads while this connection to the database is open."""
     engine = create_async_engine(url)
     try:
