@@ -3,7 +3,12 @@
 Every load user has the same known password (LOAD_PASSWORD). It is hashed once, with the service's
 own Argon2 settings, and the hash is reused: hashing 1,000 passwords at ~50 ms each would take
 most of the time budget. Ids are assigned here (after any rows already present), so the inserts
-need no RETURNING and run as plain executemany batches on SQLite and PostgreSQL alike.
+need no RETURNING and run as plain executemany batches on SQLite, PostgreSQL and MariaDB alike;
+what differs after the load (id sequences, ANALYZE) is in service/dialects.py.
+
+A second run with the same sizes finds the load users there and changes nothing (exit 0); a run
+with other sizes on a database that already holds a load data set stops with an error instead of
+mixing two data sets.
 
     python -m loadtests.seed [--users 1000 --articles 10000 ...]   # DATABASE_URL as for the service
 """
@@ -19,11 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.cli import migrate
-from service.dialects import create_engine
+from service.dialects import create_engine, follow_explicit_ids, refresh_statistics
 from service.models import Article, Comment, Tag, User, article_tags, favorites, follows
 from service.settings import Settings
 from service.users.security import create_password_hasher, hash_password_sync
@@ -42,7 +47,7 @@ WORDS = (  # noqa: SIM905 - a sentence is easier to read and edit than 36 quoted
 
 
 class AlreadySeeded(RuntimeError):
-    """The load users already exist in this database."""
+    """A load data set of other sizes is already in this database."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,70 +133,84 @@ def _pairs(rng: random.Random, lefts: list[int], rights: list[int], per_left: in
     return pairs
 
 
-async def seed_load(settings: Settings, size: SeedSize) -> dict[str, int]:
-    """Insert the data set into DATABASE_URL (already migrated); returns the row count per table."""
-    rng = random.Random(SEED)
-    password_hash = hash_password_sync(create_password_hasher(settings), LOAD_PASSWORD)
+async def _load_users_present(connection: AsyncConnection) -> int:
+    is_load_user = User.username.startswith(f"{USERNAME_PREFIX}_", autoescape=True)
+    return int(await connection.scalar(select(func.count()).select_from(User).where(is_load_user)) or 0)
+
+
+async def seed_load(settings: Settings, size: SeedSize) -> dict[str, int] | None:
+    """Insert the data set into DATABASE_URL (already migrated); the row count per table, or None when
+    the same data set is already there (nothing is written)."""
     engine = create_engine(settings)
     try:
         async with engine.begin() as connection:
-            if await connection.scalar(select(func.count()).where(User.username == username(0))):
-                raise AlreadySeeded(f"{username(0)} exists: the load data set is already in this database")
-            user_first = await _next_id(connection, User.__table__)  # type: ignore[arg-type]
-            users = _users(user_first, size, password_hash)
-            user_ids = [row["id"] for row in users]
-            tag_first = await _next_id(connection, Tag.__table__)  # type: ignore[arg-type]
-            tags = [{"id": tag_first + i, "name": f"loadtag{i:02d}"} for i in range(size.tags)]
-            tag_ids = [row["id"] for row in tags]
-            articles = _articles(rng, await _next_id(connection, Article.__table__), user_ids, size)  # type: ignore[arg-type]
-            article_ids = [row["id"] for row in articles]
-            links = [
-                {"article_id": article_id, "tag_id": tag_id}
-                for article_id in article_ids
-                for tag_id in rng.sample(tag_ids, min(size.tags_per_article, len(tag_ids)))
-            ]
-            comment_first = await _next_id(connection, Comment.__table__)  # type: ignore[arg-type]
-            comments = []
-            for i in range(size.comments):
-                created = START + timedelta(days=30, seconds=i)
-                comments.append(
-                    {
-                        "id": comment_first + i,
-                        "body": _sentence(rng, 20),
-                        "article_id": rng.choice(article_ids),
-                        "author_id": rng.choice(user_ids),
-                        "created_at": created,
-                        "updated_at": created,
-                    }
+            present = await _load_users_present(connection)
+            if present == size.users:
+                return None
+            if present:
+                raise AlreadySeeded(
+                    f"this database holds a load data set of {present:,} users, not {size.users:,}: "
+                    "seed a fresh database, or use the sizes it was seeded with"
                 )
-            follow_rows = [
-                {"follower_id": a, "followee_id": b} for a, b in _pairs(rng, user_ids, user_ids, size.follows_per_user)
-            ]
-            favorite_rows = [
-                {"user_id": a, "article_id": b} for a, b in _pairs(rng, user_ids, article_ids, size.favorites_per_user)
-            ]
-            plan: list[tuple[Table, list[dict[str, Any]]]] = [
-                (User.__table__, users),  # type: ignore[list-item]
-                (Tag.__table__, tags),  # type: ignore[list-item]
-                (Article.__table__, articles),  # type: ignore[list-item]
-                (article_tags, links),
-                (Comment.__table__, comments),  # type: ignore[list-item]
-                (follows, follow_rows),
-                (favorites, favorite_rows),
-            ]
+            plan = await _plan(connection, settings, size)
             for table, rows in plan:
                 await _insert(connection, table, rows)
-            if connection.dialect.name == "postgresql":
-                # Ids were given explicitly, so move each sequence past them for the app's own inserts.
-                for name in ("users", "tags", "articles", "comments"):
-                    await connection.execute(
-                        text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")  # noqa: S608 - fixed names
-                    )
+            await follow_explicit_ids(connection, (table for table, _ in plan if "id" in table.c))
         async with engine.begin() as connection:
-            await connection.execute(text("ANALYZE"))  # fresh statistics, so query plans fit the new size
+            await refresh_statistics(connection, (table for table, _ in plan))
         return {table.name: len(rows) for table, rows in plan}
     finally:
         await engine.dispose()
+
+
+async def _plan(
+    connection: AsyncConnection, settings: Settings, size: SeedSize
+) -> list[tuple[Table, list[dict[str, Any]]]]:
+    """Every row to insert, per table in foreign-key order; ids follow those already in the database."""
+    rng = random.Random(SEED)
+    password_hash = hash_password_sync(create_password_hasher(settings), LOAD_PASSWORD)
+    user_first = await _next_id(connection, User.__table__)  # type: ignore[arg-type]
+    users = _users(user_first, size, password_hash)
+    user_ids = [row["id"] for row in users]
+    tag_first = await _next_id(connection, Tag.__table__)  # type: ignore[arg-type]
+    tags = [{"id": tag_first + i, "name": f"loadtag{i:02d}"} for i in range(size.tags)]
+    tag_ids = [row["id"] for row in tags]
+    articles = _articles(rng, await _next_id(connection, Article.__table__), user_ids, size)  # type: ignore[arg-type]
+    article_ids = [row["id"] for row in articles]
+    links = [
+        {"article_id": article_id, "tag_id": tag_id}
+        for article_id in article_ids
+        for tag_id in rng.sample(tag_ids, min(size.tags_per_article, len(tag_ids)))
+    ]
+    comment_first = await _next_id(connection, Comment.__table__)  # type: ignore[arg-type]
+    comments = []
+    for i in range(size.comments):
+        created = START + timedelta(days=30, seconds=i)
+        comments.append(
+            {
+                "id": comment_first + i,
+                "body": _sentence(rng, 20),
+                "article_id": rng.choice(article_ids),
+                "author_id": rng.choice(user_ids),
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+    follow_rows = [
+        {"follower_id": a, "followee_id": b} for a, b in _pairs(rng, user_ids, user_ids, size.follows_per_user)
+    ]
+    favorite_rows = [
+        {"user_id": a, "article_id": b} for a, b in _pairs(rng, user_ids, article_ids, size.favorites_per_user)
+    ]
+    return [
+        (User.__table__, users),  # type: ignore[list-item]
+        (Tag.__table__, tags),  # type: ignore[list-item]
+        (Article.__table__, articles),  # type: ignore[list-item]
+        (article_tags, links),
+        (Comment.__table__, comments),  # type: ignore[list-item]
+        (follows, follow_rows),
+        (favorites, favorite_rows),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -222,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except AlreadySeeded as exc:
         raise SystemExit(f"seed-load: {exc}") from None
     elapsed = time.perf_counter() - started
+    if counts is None:
+        print(f"seed-load: the load data set ({size.users:,} users) is already there; nothing written")
+        return
     summary = ", ".join(f"{count:,} {table}" for table, count in counts.items())
     print(f"seed-load: {summary} in {elapsed:.1f} s (password of every {USERNAME_PREFIX}_NNNNN: {LOAD_PASSWORD})")
 

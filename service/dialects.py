@@ -1,5 +1,6 @@
 """Everything that differs between SQLite, PostgreSQL and MariaDB/MySQL, in one place: how an engine
-is set up, how a transaction begins, and the inserts that meet a conflict.
+is set up, how a transaction begins, the inserts that meet a conflict, and what a bulk load
+(loadtests/seed.py) must do afterwards.
 
 Repositories never ask which database they run on; they call the functions here. ADR 0010 says what
 each engine does differently and why each choice keeps the service's behaviour the same.
@@ -8,15 +9,15 @@ each engine does differently and why each choice keeps the service's behaviour t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Table, event, insert
+from sqlalchemy import Column, Table, event, func, insert, select, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert
 
@@ -209,3 +210,33 @@ async def insert_returning_id(session: AsyncSession, statement: Insert, table: T
         return new_id
     result = await session.execute(statement)
     return int(result.lastrowid) if result.rowcount else None  # type: ignore[attr-defined]
+
+
+# ---- After a bulk load (loadtests/seed.py) ---------------------------------------------------------
+
+
+async def follow_explicit_ids(connection: AsyncConnection, tables: Iterable[Table]) -> None:
+    """After rows were inserted with their ids given, make each table's next generated id follow the
+    largest one.
+
+    Only PostgreSQL needs it: a sequence moves only when asked for a value, so the service's next
+    insert would be handed an id the load already used. MariaDB's AUTO_INCREMENT and SQLite's rowid
+    follow the largest id by themselves.
+    """
+    if connection.dialect.name != POSTGRESQL:
+        return
+    for table in tables:
+        largest = select(func.max(table.c.id)).scalar_subquery()  # NULL for an empty table: setval skips it
+        await connection.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"), largest)))
+
+
+async def refresh_statistics(connection: AsyncConnection, tables: Iterable[Table]) -> None:
+    """Fresh planner statistics for `tables` after a bulk load, so query plans fit the new size.
+
+    PostgreSQL and SQLite say `ANALYZE t`, MariaDB `ANALYZE TABLE t` (a bare `ANALYZE` is a syntax
+    error there). SQLite would otherwise have none at all: it never analyzes by itself.
+    """
+    keyword = "ANALYZE TABLE" if connection.dialect.name == MYSQL else "ANALYZE"
+    quote = connection.dialect.identifier_preparer.quote
+    for table in tables:
+        await connection.execute(text(f"{keyword} {quote(table.name)}"))
