@@ -36,10 +36,12 @@ from urllib.parse import urlsplit
 import psutil
 
 from loadtests.bench import readback, seeding
-from loadtests.bench.__main__ import Result, run_wrk
+from loadtests.bench.__main__ import Endpoint, Result, run_wrk
 from loadtests.bench.compare_table import ComparedTarget, ratios, render_markdown, render_text
 from loadtests.bench.dataset import DataSet, SeedSize, new_run_id
 from loadtests.run import ROOT
+
+WARMUP_S = 2  # pools, caches, the first compilation of each statement
 
 REPORTS = ROOT / "reports" / "bench-compare"
 DEFAULT_SIZE = SeedSize()
@@ -107,7 +109,9 @@ def bench(
         for name, plan in plans.items():
             endpoint, url, token = plan[row]
             print(f"wrk {name}: {endpoint}")
-            results[name].append(run_wrk(endpoint, url, token, wrk_cpus, duration, connections, this_process))
+            target = Endpoint(endpoint, url, with_token=token is not None)
+            timing = (WARMUP_S, duration)
+            results[name].append(run_wrk(target, token, wrk_cpus, timing, connections, this_process))
     return results
 
 
@@ -142,7 +146,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--comments", type=int, default=DEFAULT_SIZE.comments_per_user, help="per user")
     parser.add_argument("--run-id", default=new_run_id(), help="in every seeded name, then the target's position")
     parser.add_argument("--concurrency", type=int, default=8, help="seeding and checking requests in flight")
-    parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per endpoint (after a 2 s warm-up)")
+    warmup = f"after a {WARMUP_S} s warm-up"
+    parser.add_argument("--duration", type=int, default=5, help=f"seconds of wrk per endpoint ({warmup})")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-cpus", default="1" if (os.cpu_count() or 1) >= 2 else "0", help="taskset CPU list")
     parser.add_argument("--allow-remote", action="store_true", help="accept targets that are not on loopback")

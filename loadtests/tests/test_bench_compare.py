@@ -14,7 +14,7 @@ import pytest
 
 from deploy.processes import AppProcess, free_port
 from loadtests.bench import compare, readback, seeding
-from loadtests.bench.__main__ import Result
+from loadtests.bench.__main__ import Endpoint, Result
 from loadtests.bench.compare_table import ComparedTarget, ratios, render_markdown, render_text
 from loadtests.bench.dataset import DataSet, SeedSize
 from service.cli import migrate
@@ -97,9 +97,9 @@ def test_main_seeds_checks_and_reports_two_targets_on_one_database(
     """Two names for one server (one database): each target gets its own run id, so both seed."""
     measured: list[str] = []
 
-    def fake_wrk(name: str, url: str, token: str | None, *_: object) -> Result:
-        measured.append(url)
-        return Result(name, 100.0 * len(measured), 1.0, 2.0, 0)
+    def fake_wrk(endpoint: Endpoint, token: str | None, *_: object) -> Result:
+        measured.append(endpoint.url)
+        return Result(endpoint.name, 100.0 * len(measured), 1.0, 2.0, 0)
 
     monkeypatch.setattr(compare, "run_wrk", fake_wrk)
     monkeypatch.setattr(compare, "REPORTS", tmp_path)
