@@ -14,6 +14,7 @@ from service.app import create_app
 
 STARTED = Path(__file__).resolve().parent / ".started"
 REQUESTS = 20
+ROUNDS = 5  # a race is lost in most bursts, not in every one: several rounds make the check reliable
 
 
 def test_the_lab_is_started() -> None:
@@ -30,13 +31,14 @@ def any_client(request: pytest.FixtureRequest) -> Iterator[Client]:
 def test_one_comment_deleted_twenty_times_at_once_gives_one_204(any_client: Client) -> None:
     author = register(any_client, "author")
     slug = create_article(any_client, author["token"])["slug"]
-    comment_id = add_comment(any_client, author["token"], slug)["id"]
-    path = f"/api/articles/{slug}/comments/{comment_id}"
-    responses = at_once(REQUESTS, lambda: any_client.delete(path, headers=auth(author["token"])))
-    statuses = Counter(response.status_code for response in responses)
-    assert statuses == {204: 1, 404: REQUESTS - 1}, (
-        f"{dict(statuses)}: every request was told it deleted the comment, or the server failed"
-    )
+    for _ in range(ROUNDS):
+        comment_id = add_comment(any_client, author["token"], slug)["id"]
+        path = f"/api/articles/{slug}/comments/{comment_id}"
+        responses = at_once(REQUESTS, lambda path=path: any_client.delete(path, headers=auth(author["token"])))
+        statuses = Counter(response.status_code for response in responses)
+        assert statuses == {204: 1, 404: REQUESTS - 1}, (
+            f"{dict(statuses)}: every request was told it deleted the comment, or the server failed"
+        )
 
 
 def test_a_stranger_still_gets_403_and_a_missing_comment_404(any_client: Client) -> None:

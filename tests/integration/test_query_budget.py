@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from service.articles import repository
 from tests.support import add_comment, auth, create_article, register
 
 Client = TestClient[Litestar]
@@ -54,3 +61,40 @@ def test_comments_list_is_one_query_plus_the_article_lookup(client: Client, coun
     with count_queries() as counter:
         assert len(client.get(f"/api/articles/{slug}/comments").json()["comments"]) == 6
     assert counter.count == 2
+
+
+def _most_loops(database_url: str, sql: str) -> int:
+    """The largest number of times the plan ran any of its steps (ANALYZE with real execution)."""
+    mariadb = database_url.startswith("mysql")
+    explain = "ANALYZE FORMAT=JSON " if mariadb else "EXPLAIN (ANALYZE, FORMAT JSON) "
+
+    async def run() -> Any:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                return (await connection.exec_driver_sql(explain + sql)).scalar()
+        finally:
+            await engine.dispose()
+
+    plan = asyncio.run(run())
+    text = plan if isinstance(plan, str) else json.dumps(plan)
+    return max(int(loops) for loops in re.findall(r'"(?:r_loops|Actual Loops)": (\d+)', text))
+
+
+def test_a_page_computes_its_columns_for_its_own_rows_only(client: Client, database_url: str) -> None:
+    """Author, tags and counts are computed for the page's rows, not for every article that matches.
+
+    MariaDB's planner did the latter (430 ms for a page of 10,000 articles) until the page's ids
+    were chosen first (`_page_statement`)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite's EXPLAIN has no counts of what ran")
+    articles, page = 40, 10
+    _seed(client, articles)
+    where = repository.ArticleFilter()
+    shape = repository._Shape.of(where, None)
+    values = {**repository._params(where, None), "limit": page, "offset": 0}
+    dialect = mysql.dialect() if database_url.startswith("mysql") else postgresql.dialect()  # type: ignore[no-untyped-call]
+    statement = repository._page_statement(shape).params(**values)
+    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})).replace("%%", "%")
+    # Two tags per article: a page's tag lookups run 2 x page times; all articles' would be 2 x 40.
+    assert _most_loops(database_url, sql) <= 2 * page
