@@ -37,6 +37,7 @@ import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,16 @@ ADMIN_URLS = {  # (environment variable, default): a server the bench may create
     "mariadb": ("BENCH_MARIADB_URL", "mysql+asyncmy://root@127.0.0.1:3306/mysql"),
 }
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+SIGN_UPS = 100
+# The issue's targets: CPU per request at most this many times the reference's.
+RATIO_TARGETS = {
+    "article list, anonymous, 20": 1.25,
+    "article list, with a token, 20": 1.25,
+    "feed, 20": 1.25,
+    "single article": 1.5,
+    "tags": 1.5,
+}
+REFERENCE_ENDPOINTS = frozenset(RATIO_TARGETS)
 LIST_TARGET_RPS = 1_000
 LIST_TARGET_P99_MS = 100
 SEED_TIMEOUT_S = 600
@@ -286,7 +297,12 @@ def server_command(server: str, host: str, port: int, workers: int) -> list[str]
 
 @contextlib.contextmanager
 def running_server(
-    command: list[str], cpus: str, database_url: str, log_path: Path
+    command: list[str],
+    cpus: str,
+    database_url: str,
+    log_path: Path,
+    secret_key: str,
+    ready_path: str = "/health/ready",
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The server on `cpus`, its output (one JSON line per request, as deployed) into `log_path`."""
     port = int(command[command.index("--port") + 1])
@@ -295,15 +311,20 @@ def running_server(
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": database_url,
         "ENVIRONMENT": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SECRET_KEY": secret_key,
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),  # production logging, as deployed
+        # for the reference (loadtests/bench/reference.py): the same database and token key
+        "REFERENCE_DSN": make_url(database_url)
+        .set(drivername=make_url(database_url).get_backend_name())
+        .render_as_string(hide_password=False),
+        "REFERENCE_SECRET_KEY": secret_key,
     }
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(["taskset", "-c", cpus, *command], env=env, cwd=ROOT, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(f"{url}/health/ready", process, log_path)
+        wait_for_http(f"{url}{ready_path}", process, log_path)
         yield url, process
     finally:
         stop(process)
@@ -396,6 +417,7 @@ def endpoints(url: str) -> list[Endpoint]:
         Endpoint("article list, with a token, 20", f"{url}/api/articles?limit=20", with_token=True),
         Endpoint("feed, 20", f"{url}/api/articles/feed?limit=20", with_token=True),
         Endpoint("single article", f"{url}/api/articles/{_a_slug(url)}"),
+        Endpoint("tags", f"{url}/api/tags"),
         Endpoint("create article", f"{url}/api/articles", with_token=True, script=CREATE_SCRIPT),
     ]
 
@@ -455,19 +477,104 @@ def render_matrix(by_engine: Mapping[str, Sequence[Result]], markdown: bool = Fa
     return "\n".join(lines)
 
 
-def bench_engine(engine: str, args: argparse.Namespace) -> list[Result]:
-    """Create, seed and measure one engine's database, then drop it."""
+@dataclass(frozen=True, slots=True)
+class EngineRun:
+    results: list[Result]
+    memory: list[tuple[str, float]]  # (moment, worker RSS in MiB)
+    reference: list[Result]  # the same reads served by the speed-of-light reference (PostgreSQL only)
+
+
+def bench_engine(engine: str, args: argparse.Namespace) -> EngineRun:
+    """Create, seed and measure one engine's database (and the reference on it), then drop it."""
+    secret_key = secrets.token_urlsafe(48)
     with bench_database(engine, seed_arguments(args.scale)) as database:
         command = server_command(args.server, "127.0.0.1", free_port(PORT_RANGE), args.workers)
-        with running_server(command, args.server_cpus, database.url, server_log(engine)) as (url, process):
-            token = login(url, 0)  # loaduser_00000 follows 10 authors: a feed of about 100 articles
+        with running_server(command, args.server_cpus, database.url, server_log(engine), secret_key) as (url, process):
             server = psutil.Process(process.pid)
+            memory = [("after start", rss_mib(server))]
+            sign_up_at_once(url, SIGN_UPS)
+            memory.append((f"after {SIGN_UPS} sign-ups at once", rss_mib(server)))
+            token = login(url, 0)  # loaduser_00000 follows 10 authors: a feed of about 100 articles
             probe = database_cpu_probe(database)
             timing = (args.warmup, args.duration)
-            return [
+            results = [
                 run_wrk(endpoint, token, args.wrk_cpus, timing, args.connections, server, probe)
                 for endpoint in endpoints(url)
             ]
+            memory += [("at the end", rss_mib(server)), ("peak", peak_rss_mib(server))]
+        reference = bench_reference(database.url, secret_key, token, args) if engine == "postgresql" else []
+    return EngineRun(results, memory, reference)
+
+
+def bench_reference(database_url: str, secret_key: str, token: str, args: argparse.Namespace) -> list[Result]:
+    """The reads of REFERENCE_ENDPOINTS, served by loadtests/bench/reference.py on the same core and data."""
+    command = [
+        sys.executable, "-m", "uvicorn", "loadtests.bench.reference:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(free_port(PORT_RANGE)), "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    log = server_log("reference")
+    with running_server(command, args.server_cpus, database_url, log, secret_key, "/api/tags") as (url, process):
+        server = psutil.Process(process.pid)
+        timing = (args.warmup, args.duration)
+        return [
+            run_wrk(endpoint, token, args.wrk_cpus, timing, args.connections, server)
+            for endpoint in endpoints(url)
+            if endpoint.name in REFERENCE_ENDPOINTS
+        ]
+
+
+def rss_mib(process: psutil.Process) -> float:
+    """The server's resident memory: the process and its children (the worker, if it forks one)."""
+    processes = [process, *process.children(recursive=True)]
+    total: int = sum(p.memory_info().rss for p in processes)
+    return total / 2**20
+
+
+def peak_rss_mib(process: psutil.Process) -> float:
+    """The largest resident size any of the server's processes reached (Linux's VmHWM)."""
+    peaks = []
+    for p in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{p.pid}/status").read_text()
+            if found := re.search(r"VmHWM:\s+(\d+) kB", status):
+                peaks.append(int(found.group(1)) / 1024)
+    return max(peaks, default=0.0)
+
+
+def sign_up_at_once(url: str, count: int) -> None:
+    """`count` sign-ups released together: each hashes a password with Argon2id (19 MiB apiece)."""
+    run = uuid.uuid4().hex[:8]
+
+    def sign_up(n: int) -> int:
+        user = {"username": f"burst_{run}_{n}", "email": f"burst_{run}_{n}@example.com", "password": "password123"}
+        request = urllib.request.Request(  # noqa: S310 - our own URL
+            f"{url}/api/users", data=json.dumps({"user": user}).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - our own URL
+            return int(response.status)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        statuses = list(pool.map(sign_up, range(count)))
+    if statuses.count(201) != count:
+        raise SystemExit(f"bench: {count} sign-ups at once answered {Counter(statuses)}")
+
+
+def render_ratios(service: Sequence[Result], reference: Sequence[Result]) -> str:
+    """Per endpoint: the service's CPU per request over the reference's, against its target."""
+    header = f"{'endpoint':<40} {'service ms':>10} {'reference ms':>12} {'ratio':>6} {'target':>6}"
+    lines = ["CPU ms per request, the service against the speed-of-light reference", header, "-" * len(header)]
+    by_name = {r.name: r for r in service}
+    for ref in reference:
+        ours, target = by_name[ref.name], RATIO_TARGETS[ref.name]
+        ratio = ours.cpu_ms / ref.cpu_ms if ref.cpu_ms else float("inf")
+        verdict = "" if ratio <= target else "  over"
+        lines.append(f"{ref.name:<40} {ours.cpu_ms:>10.2f} {ref.cpu_ms:>12.2f} {ratio:>6.2f} {target:>6.2f}{verdict}")
+    return "\n".join(lines)
+
+
+def render_memory(memory: Sequence[tuple[str, float]]) -> str:
+    return "worker RSS: " + ", ".join(f"{moment} {mib:.0f} MiB" for moment, mib in memory)
 
 
 def server_log(engine: str) -> Path:
@@ -517,7 +624,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     by_engine: dict[str, list[Result]] = {}
     for engine in engines_for(args.db):
-        by_engine[engine] = results = bench_engine(engine, args)
+        run = bench_engine(engine, args)
+        by_engine[engine] = results = run.results
         label = (
             f"{engine}: {args.server}, {args.workers} worker(s) on CPU {args.server_cpus}, "
             f"{args.connections} connections"
@@ -528,6 +636,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "req/s/core = 1000 / CPU ms; DB CPU ms: the database server's, per request)",
             flush=True,
         )
+        print(render_memory(run.memory))
+        if run.reference:
+            print(render_ratios(results, run.reference))
         if any(r.errors for r in results):
             found = ", ".join(f"{what} x{count}" for what, count in failed_requests(server_log(engine)).most_common(5))
             print(f"errors: {found or 'none logged'} (server log: {server_log(engine).relative_to(ROOT)})")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shutil
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,7 @@ ENDPOINTS = (
     "article list, with a token, 20",
     "feed, 20",
     "single article",
+    "tags",
     "create article",
 )
 
@@ -91,9 +92,10 @@ def test_bench_db_all_prints_one_table_of_the_three_engines(
 ) -> None:
     """The loop over engines and the final table, with each engine's measurement stubbed out."""
 
-    def measured(engine: str, args: argparse.Namespace) -> Sequence[Result]:
+    def measured(engine: str, args: argparse.Namespace) -> bench.EngineRun:
         cost = {"postgresql": 1.0, "mariadb": 2.0, "sqlite": 3.0}[engine]
-        return [Result(name, 100.0, 1.0, 2.0, 0, cost, None if engine == "sqlite" else 0.5) for name in ENDPOINTS]
+        results = [Result(name, 100.0, 1.0, 2.0, 0, cost, None if engine == "sqlite" else 0.5) for name in ENDPOINTS]
+        return bench.EngineRun(results, [("after start", 80.0)], [])
 
     monkeypatch.setattr(bench, "bench_engine", measured)
     monkeypatch.setattr(shutil, "which", lambda tool: f"/usr/bin/{tool}")
@@ -164,3 +166,38 @@ def test_a_tiny_run_on_sqlite_measures_every_endpoint(capsys: pytest.CaptureFixt
         assert float(cpu_ms) > 0, (name, out)
         assert db_cpu == "-"  # SQLite runs inside the worker: its cost is in the worker's CPU
     assert "target on sqlite" in out
+
+
+def test_the_ratio_table_compares_each_read_with_the_reference_against_its_target() -> None:
+    service = [Result(name, 100.0, 1.0, 2.0, 0, 2.0) for name in ENDPOINTS]
+    reference = [
+        Result("article list, anonymous, 20", 300.0, 1.0, 2.0, 0, 1.0),
+        Result("tags", 300.0, 1.0, 2.0, 0, 1.6),
+    ]
+    table = bench.render_ratios(service, reference).splitlines()
+    listing = next(line for line in table if line.startswith("article list, anonymous"))
+    tags = next(line for line in table if line.startswith("tags"))
+    assert listing.split()[-5:] == ["2.00", "1.00", "2.00", "1.25", "over"]
+    assert tags.split()[-4:] == ["2.00", "1.60", "1.25", "1.50"]  # within its target: no verdict
+
+
+def test_a_tiny_run_on_postgresql_measures_the_reference_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """The reference serves the same database with the service's token key (else: 401s, errors)."""
+    if reason := postgres_unavailable_reason():
+        skip_or_fail(reason)
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            skip_or_fail(f"{tool} is not installed (Debian: apt-get install wrk util-linux)")
+    cpus = ["--server-cpus", "0", "--wrk-cpus", "1" if (os.cpu_count() or 1) >= 2 else "0"]
+    tiny = ["--duration", "1", "--warmup", "0", "--scale", "0.02", "--connections", "4"]
+    code = bench.main(["--db", "postgresql", *cpus, *tiny])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    table = out[out.index("against the speed-of-light reference") :].splitlines()[3:8]
+    assert [line[:40].strip() for line in table] == [name for name in ENDPOINTS if name in bench.REFERENCE_ENDPOINTS]
+    for line in table:
+        service_ms, reference_ms, ratio = map(float, line[40:].split()[:3])
+        assert service_ms > 0
+        assert reference_ms > 0
+        assert ratio == pytest.approx(service_ms / reference_ms, rel=0.05)  # of figures rounded to 0.01
+    assert re.search(r"worker RSS: after start \d+ MiB, after 100 sign-ups at once \d+ MiB", out), out
