@@ -23,6 +23,16 @@ API_ONLY_HEADERS = {
 }
 
 
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
+# Encoded once: adding them through MutableScopeHeaders (a scan of the list per header) was ~9% of
+# the CPU of /health/live.
+_ENCODED_SECURITY = _encoded(SECURITY_HEADERS)
+_ENCODED_API = _encoded(SECURITY_HEADERS | API_ONLY_HEADERS)
+
+
 def allowed_methods(scope: Scope) -> str:
     """Every method of the matched route, for the `Allow` header of an OPTIONS answer.
 
@@ -41,14 +51,16 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     405 that no middleware sees (an unknown path or method)."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    if scope.get("method") == "OPTIONS" and "allow" in headers:
-        headers["Allow"] = allowed_methods(scope)
-    for name, value in SECURITY_HEADERS.items():
-        headers.setdefault(name, value)
-    if scope["path"].startswith("/api"):
-        for name, value in API_ONLY_HEADERS.items():
-            headers.setdefault(name, value)
+    if scope.get("method") == "OPTIONS":
+        options_headers = MutableScopeHeaders.from_message(message)
+        if "allow" in options_headers:
+            options_headers["Allow"] = allowed_methods(scope)
+    headers = list(message.get("headers", ()))
+    present = {name.lower() for name, _ in headers}
+    wanted = _ENCODED_API if scope["path"].startswith("/api") else _ENCODED_SECURITY
+    # Like setdefault: a value the handler chose (a response's own Cache-Control) is kept.
+    headers.extend(header for header in wanted if header[0] not in present)
+    message["headers"] = headers
 
 
 # One body for every refused pre-flight: Litestar's text names what was refused, which a browser

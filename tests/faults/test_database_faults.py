@@ -81,6 +81,19 @@ def test_database_down_gives_503_then_recovers_without_restart(
     assert response.json()["articlesCount"] == 1
 
 
+def test_database_restart_between_requests_fails_no_request(
+    db: DatabaseServer, client: TestClient[Litestar], figures: dict[str, Any]
+) -> None:
+    """The pool's connections die with the server while no request uses them: the pre-ping on
+    checkout finds each one closed and replaces it, so the first request after the restart succeeds."""
+    assert client.get("/api/articles").status_code == 200  # the pool now holds an open connection
+    db.stop("fast")
+    db.start()
+    statuses = [client.get("/api/articles").status_code for _ in range(5)]
+    figures["idle_restart_failed_requests"] = sum(1 for status in statuses if status != 200)
+    assert statuses == [200] * 5
+
+
 def test_database_restart_during_write_load_loses_no_acknowledged_write(
     db: DatabaseServer, database_url: str, figures: dict[str, Any]
 ) -> None:
