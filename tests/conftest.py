@@ -130,6 +130,12 @@ def sqlite_database(directory: Path) -> Iterator[str]:
 BACKENDS = ("sqlite", "postgresql", "mariadb")
 
 
+def fresh_database(backend: str, directory: Path, prefix: str) -> AbstractContextManager[str]:
+    """A migrated database of its own on `backend`, unlike the suite's shared `database_url`
+    (SQLite: a file in `directory`; a server's is dropped afterwards)."""
+    return sqlite_database(directory) if backend == "sqlite" else server_database(backend, prefix)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":

@@ -148,15 +148,20 @@ async def _database_exists(engine: str, name: str) -> bool:
     return bool((await bench._admin(bench.admin_url_for(engine), query, name=name))[0])
 
 
-@pytest.mark.slow
-def test_a_tiny_run_on_sqlite_measures_every_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+def _tiny_run(engine: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """`make bench` for a second per endpoint on a small data set: its exit code and what it printed."""
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             skip_or_fail(f"{tool} is not installed (Debian: apt-get install wrk util-linux)")
     cpus = ["--server-cpus", "0", "--wrk-cpus", "1" if (os.cpu_count() or 1) >= 2 else "0"]
     tiny = ["--duration", "1", "--warmup", "0", "--scale", "0.02", "--connections", "4"]
-    code = bench.main(["--db", "sqlite", *cpus, *tiny])
-    out = capsys.readouterr().out
+    code = bench.main(["--db", engine, *cpus, *tiny])
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_tiny_run_on_sqlite_measures_every_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _tiny_run("sqlite", capsys)
     assert code == 0, out
     rows = {line[:40].strip(): line[40:].split() for line in out.splitlines() if line[:40].strip() in ENDPOINTS}
     assert set(rows) == set(ENDPOINTS), out
@@ -185,13 +190,7 @@ def test_a_tiny_run_on_postgresql_measures_the_reference_too(capsys: pytest.Capt
     """The reference serves the same database with the service's token key (else: 401s, errors)."""
     if reason := postgres_unavailable_reason():
         skip_or_fail(reason)
-    for tool in ("wrk", "taskset"):
-        if shutil.which(tool) is None:
-            skip_or_fail(f"{tool} is not installed (Debian: apt-get install wrk util-linux)")
-    cpus = ["--server-cpus", "0", "--wrk-cpus", "1" if (os.cpu_count() or 1) >= 2 else "0"]
-    tiny = ["--duration", "1", "--warmup", "0", "--scale", "0.02", "--connections", "4"]
-    code = bench.main(["--db", "postgresql", *cpus, *tiny])
-    out = capsys.readouterr().out
+    code, out = _tiny_run("postgresql", capsys)
     assert code == 0, out
     table = out[out.index("against the speed-of-light reference") :].splitlines()[3:8]
     assert [line[:40].strip() for line in table] == [name for name in ENDPOINTS if name in bench.REFERENCE_ENDPOINTS]

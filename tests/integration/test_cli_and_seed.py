@@ -24,7 +24,7 @@ from service.app import create_app
 from service.cli.demo_data import DEMO_PASSWORD, seed_demo
 from service.db import Base
 from service.dialects import create_engine
-from tests.conftest import BACKENDS, server_database, sqlite_database
+from tests.conftest import BACKENDS, fresh_database
 from tests.support import auth, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,13 +35,8 @@ SMALL += ["--follows-per-user", "3", "--favorites-per-user", "4"]
 
 @pytest.fixture(params=BACKENDS)
 def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated database of its own, unlike the suite's shared `database_url`."""
-    if request.param == "sqlite":
-        with sqlite_database(tmp_path) as url:
-            yield url
-    else:
-        with server_database(request.param, "conduit_seed") as url:
-            yield url
+    with fresh_database(request.param, tmp_path, "conduit_seed") as url:
+        yield url
 
 
 def row_counts(url: str) -> dict[str, int]:

@@ -14,17 +14,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.cli import alembic_config
 from service.db import Base
-from tests.conftest import BACKENDS, server_database, sqlite_database
+from tests.conftest import BACKENDS, fresh_database, server_database
 
 
 @pytest.fixture(params=BACKENDS)
 def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        with sqlite_database(tmp_path) as url:
-            yield url
-    else:
-        with server_database(request.param, "conduit_migrations") as url:
-            yield url
+    with fresh_database(request.param, tmp_path, "conduit_migrations") as url:
+        yield url
 
 
 def _table_names(url: str) -> set[str]:
