@@ -6,16 +6,21 @@ import argparse
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
+from typing import TYPE_CHECKING
 
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def alembic_config(database_url: str | None = None) -> Config:
+    # Imported here, not at the top: `serve` runs the worker in this process with one worker, and
+    # Alembic with Mako and Pygments would stay in its memory for nothing (~14 MiB of RSS).
+    from alembic.config import Config
+
     config = Config(str(ROOT / "alembic.ini"))
     if database_url:
         config.attributes["database_url"] = database_url
@@ -24,6 +29,8 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 def migrate(database_url: str | None = None) -> None:
     """alembic upgrade head on DATABASE_URL (or the given URL)."""
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), "head")
 
 
