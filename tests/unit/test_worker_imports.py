@@ -37,7 +37,9 @@ def test_a_serving_worker_does_not_import_the_migration_tools_or_templates(tmp_p
     )
     loaded = set(json.loads(result.stdout.splitlines()[-1]))
     assert "litestar" in loaded, "the probe did not build the app"
-    assert not loaded & _ONLY_FOR_OTHER_COMMANDS, f"a serving worker imports {sorted(loaded & _ONLY_FOR_OTHER_COMMANDS)}"
+    assert not loaded & _ONLY_FOR_OTHER_COMMANDS, (
+        f"a serving worker imports {sorted(loaded & _ONLY_FOR_OTHER_COMMANDS)}"
+    )
 
 
 def test_the_docs_still_serve_swagger_ui_assets() -> None:
