@@ -395,6 +395,44 @@ def custom_resource_problems(resources: list[Resource]) -> list[str]:
     return problems
 
 
+def locust_problems(resources: list[Resource]) -> list[str]:
+    """The locust component: applying it starts no load (the master suspended, no workers); the
+    workers find the master's Service; both target the API's Service, which lets the workers in."""
+    masters = _find(resources, "Job", "locust-master")
+    if not masters:
+        return []
+    problems = []
+    (workers,) = _find(resources, "Deployment", "locust-worker")
+    (service,) = _find(resources, "Service", "locust-master")
+    if not masters[0]["spec"].get("suspend") or workers["spec"].get("replicas") != 0:
+        problems.append("applying the locust component starts a load run (master not suspended or workers > 0)")
+    (master,) = _pod_spec(masters[0])["containers"]
+    (worker,) = _pod_spec(workers)["containers"]
+    args = worker["args"]
+    if args[args.index("--master-host") + 1] != service["metadata"]["name"]:
+        problems.append("the Locust workers do not look for the master's Service")
+    if [p["port"] for p in service["spec"]["ports"]] != [p["containerPort"] for p in master["ports"]] or any(
+        p["targetPort"] not in [q["name"] for q in master["ports"]] for p in service["spec"]["ports"]
+    ):
+        problems.append("the master's Service does not reach the master's port")
+    for container in (master, worker):
+        hosts = [v.get("value") for v in container["env"] if v["name"] == "LOAD_HOST"]
+        if hosts != [f"http://conduit:{APP_PORT}"]:
+            problems.append(f"Locust targets {hosts}, not Service conduit on port {APP_PORT}")
+    allowed = [
+        rule
+        for policy in _find(resources, "NetworkPolicy")
+        for rule in policy["spec"].get("ingress", [])
+        if any(
+            p.get("podSelector", {}).get("matchLabels") == workers["spec"]["selector"]["matchLabels"]
+            for p in rule["from"]
+        )
+    ]
+    if not allowed:
+        problems.append("no NetworkPolicy lets the Locust workers reach the API pods")
+    return problems
+
+
 def manifest_problems(resources: list[Resource], overlay: str) -> list[str]:
     """Everything tests/k8s and `make stack-check` compare in one rendering, besides the schemas."""
     return (
@@ -404,4 +442,5 @@ def manifest_problems(resources: list[Resource], overlay: str) -> list[str]:
         + ingress_problems(resources)
         + network_problems(resources)
         + custom_resource_problems(resources)
+        + locust_problems(resources)
     )

@@ -224,6 +224,28 @@ BREAKAGES: dict[str, tuple[str, Callable[[list[Resource]], object], str]] = {
         lambda r: one(r, "Cluster", "conduit-db")["metadata"].update(name="other-db"),
         "Cluster other-db: nothing uses 'name: other-db-app'",
     ),
+    "a load run at every apply": (
+        "dev",
+        lambda r: one(r, "Job", "locust-master")["spec"].update(suspend=False),
+        "applying the locust component starts a load run",
+    ),
+    "workers looking for another master": (
+        "dev",
+        lambda r: pod(r, "Deployment", "locust-worker")["containers"][0].update(
+            args=["--worker", "--master-host", "master"]
+        ),
+        "the Locust workers do not look for the master's Service",
+    ),
+    "Locust through another host": (
+        "dev",
+        lambda r: pod(r, "Job", "locust-master")["containers"][0]["env"][1].update(value="http://conduit:80"),
+        "Locust targets ['http://conduit:80']",
+    ),
+    "Locust workers shut out": (
+        "dev",
+        lambda r: r.remove(one(r, "NetworkPolicy", "conduit-allow-locust")),
+        "no NetworkPolicy lets the Locust workers reach the API pods",
+    ),
     "ServiceMonitor on another path": (
         "prod",
         lambda r: one(r, "ServiceMonitor", "conduit")["spec"]["endpoints"][0].update(path="/metricz"),
