@@ -14,6 +14,7 @@ manifests rely on (`custom_resource_problems`).
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shutil
 import subprocess
@@ -164,6 +165,13 @@ def compose_stop_grace_seconds() -> int:
     return int(grace)
 
 
+def dockerfile_command() -> list[str]:
+    """The runtime image's CMD (the last CMD of the Dockerfile), which the Deployment runs as it is."""
+    commands = re.findall(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.M)
+    command: list[str] = json.loads(commands[-1])
+    return command
+
+
 def project_version() -> str:
     version: str = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     return version
@@ -209,6 +217,8 @@ def app_problems(resources: list[Resource], overlay: str) -> list[str]:
         problems.append(f"MAX_BODY_BYTES {settings.max_body_bytes} is not nginx/'s client_max_body_size {body_limit}")
 
     (app,) = [c for c in pod["containers"] if c["name"] == "conduit"]
+    if app.get("command") != dockerfile_command():
+        problems.append(f"the app container's command is not the image's CMD {dockerfile_command()}")
     ports = {p.get("name"): p["containerPort"] for p in app.get("ports", [])}
     if ports.get("http") != APP_PORT or app["command"][app["command"].index("--port") + 1] != str(APP_PORT):
         problems.append(f"the app container does not serve on port {APP_PORT} named http")

@@ -120,6 +120,11 @@ BREAKAGES: dict[str, tuple[str, Callable[[list[Resource]], object], str]] = {
         "the ConfigMap does not set ENVIRONMENT=production",
     ),
     "a setting the app refuses": ("prod", lambda r: config(r).update(LOG_LEVEL="LOUD"), "ConfigMap conduit-config"),
+    "another serve command than the image's": (
+        "prod",
+        lambda r: app_container(r)["command"].__setitem__(-1, "4"),
+        "the app container's command is not the image's CMD",
+    ),
     "another port": (
         "prod",
         lambda r: app_container(r)["ports"][0].update(containerPort=8080),
