@@ -303,7 +303,10 @@ def main() -> None:
         if result.skipped and not required:
             print(f"SKIP  {result.name}: {result.output}")
             continue
-        print(f"{'ok  ' if result.ok else 'FAIL'}  {result.name}")
+        # A one-line verdict of a passed check says what it covered (or left out: the CRDs).
+        text = result.output.strip()
+        summary = f": {text}" if result.ok and text and "\n" not in text else ""
+        print(f"{'ok  ' if result.ok else 'FAIL'}  {result.name}{summary}")
         if not result.ok:
             failed += 1
             print("      " + result.output.strip().replace("\n", "\n      "))
