@@ -1,4 +1,5 @@
-"""Static checks of the deployment files: compose config (each database variant), hadolint, `nginx -t`, actionlint.
+"""Static checks of the deployment files: compose config (each database variant), hadolint, `nginx -t`,
+actionlint, and the Kubernetes overlays (rendered, schema-validated, compared with the app: deploy/kubernetes.py).
 
     python -m deploy.checks        # `make stack-check`; part of `make test`
 
@@ -24,6 +25,15 @@ from typing import Any
 import yaml
 from sqlalchemy.engine import make_url
 
+from deploy.kubernetes import (
+    CUSTOM_RESOURCES,
+    KUBERNETES_VERSION,
+    OVERLAYS,
+    kubectl_binary,
+    manifest_problems,
+    render,
+    schema_problems,
+)
 from deploy.nginx import NGINX_DIR, ROOT, native_nginx_values, nginx_binary, nginx_config_test, prepare_nginx
 
 BIN = Path(sys.executable).parent
@@ -255,7 +265,34 @@ def check_workflows() -> CheckResult:
     return CheckResult(f"actionlint {' '.join(workflows)}", result.returncode == 0, result.stdout + result.stderr)
 
 
-CHECKS: tuple[Callable[[], CheckResult], ...] = (check_compose, check_dockerfile, check_nginx, check_workflows)
+def check_kubernetes() -> CheckResult:
+    """Each overlay of deploy/k8s renders, passes the schemas of KUBERNETES_VERSION strictly and agrees
+    with the app, the image and nginx/ (deploy/kubernetes.py)."""
+    kubectl = kubectl_binary()
+    if kubectl is None:
+        return _missing("kubectl", "the machine's kubectl package; `kubectl kustomize` renders the overlays")
+    name = f"kubectl kustomize deploy/k8s/overlays/{{{','.join(OVERLAYS)}}} + Kubernetes {KUBERNETES_VERSION} schemas"
+    failed, custom = [], set()
+    for overlay in OVERLAYS:
+        try:
+            resources = render(overlay, kubectl)
+        except ValueError as error:
+            failed.append(f"{overlay}: {error}")
+            continue
+        custom |= {kind for resource in resources for api, kind in CUSTOM_RESOURCES if resource["kind"] == kind}
+        failed += [f"{overlay}: {p}" for p in schema_problems(resources) + manifest_problems(resources, overlay)]
+    if failed:
+        return CheckResult(name, ok=False, output="\n".join(failed))
+    return CheckResult(name, ok=True, output=f"valid (strict); not schema-checked: {', '.join(sorted(custom))}")
+
+
+CHECKS: tuple[Callable[[], CheckResult], ...] = (
+    check_compose,
+    check_dockerfile,
+    check_nginx,
+    check_workflows,
+    check_kubernetes,
+)
 
 
 def main() -> None:
@@ -266,7 +303,10 @@ def main() -> None:
         if result.skipped and not required:
             print(f"SKIP  {result.name}: {result.output}")
             continue
-        print(f"{'ok  ' if result.ok else 'FAIL'}  {result.name}")
+        # A one-line verdict of a passed check says what it covered (or left out: the CRDs).
+        text = result.output.strip()
+        summary = f": {text}" if result.ok and text and "\n" not in text else ""
+        print(f"{'ok  ' if result.ok else 'FAIL'}  {result.name}{summary}")
         if not result.ok:
             failed += 1
             print("      " + result.output.strip().replace("\n", "\n      "))

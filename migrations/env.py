@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from service import models  # noqa: F401 - registers the tables on Base.metadata
 from service.db import Base
-from service.dialects import create_engine
+from service.dialects import create_engine, migration_lock
 from service.settings import Settings
 
 config = context.config
@@ -59,19 +59,25 @@ def _use_binary_collation(connection: Connection) -> None:
     connection.commit()
 
 
-def _run_sync(connection: Connection) -> None:
-    if connection.dialect.name == "mysql":
-        _use_binary_collation(connection)
-    _configure(connection=connection)
-    with context.begin_transaction():
-        context.run_migrations()
+def _run_sync(connection: Connection, lock_attempt_seconds: float) -> None:
+    # Several `migrate` at once (pods, a Job and its retry): one applies, the others wait, then find
+    # the database at head and do nothing (tests/integration/test_concurrent_migrations.py).
+    with migration_lock(connection, lock_attempt_seconds):
+        if connection.dialect.name == "mysql":
+            _use_binary_collation(connection)
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(_settings())
+    settings = _settings()
+    engine = create_engine(settings)
+    # Each wait for the lock ends before the statement timeout would end it (and is then retried).
+    lock_attempt_seconds = settings.db_statement_timeout_ms / 2000
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(_run_sync)
+            await connection.run_sync(_run_sync, lock_attempt_seconds)
     finally:
         await engine.dispose()
 

@@ -1,4 +1,4 @@
-# The deployment stack (docker-compose*.yml, Dockerfile, nginx/, .github/workflows/): static
+# The deployment stack (docker-compose*.yml, Dockerfile, nginx/, .github/workflows/, deploy/k8s/): static
 # checks and the QA suite through the native stack in `make test`, and the same topology as
 # local processes for a person to use.
 
@@ -28,7 +28,7 @@ stack: venv ## Run a fresh database (STACK_DB=postgresql, or mariadb) + migratio
 stack-down: venv ## Stop what `make stack` started and drop its database (one named by STACK_DATABASE_URL is kept)
 	@$(BIN)/python -m deploy.stack --run-dir $(STACK_RUN_DIR) down
 
-stack-check: venv ## Static checks: docker-compose config (PostgreSQL and MariaDB variants), hadolint, nginx -t, actionlint
+stack-check: venv ## Static checks: docker-compose config (PostgreSQL and MariaDB variants), hadolint, nginx -t, actionlint, Kubernetes overlays (kubectl kustomize + strict schemas)
 	@$(BIN)/python -m deploy.checks
 
 stack-test: venv ## The native stack test alone (also part of `make test` through pytest)

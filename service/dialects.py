@@ -9,14 +9,15 @@ each engine does differently and why each choice keeps the service's behaviour t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Table, event, func, insert, select, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert
@@ -232,6 +233,59 @@ async def insert_returning_id(session: AsyncSession, statement: Insert, table: T
         return new_id
     result = await session.execute(statement)
     return int(result.lastrowid) if result.rowcount else None  # type: ignore[attr-defined]
+
+
+# ---- Migrations ----------------------------------------------------------------------------------
+
+# PostgreSQL's advisory locks are per database, so one fixed key serves every database on a server.
+MIGRATION_LOCK_KEY = 0x636F6E6475697400  # "conduit\0"
+_POSTGRESQL_LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout expired
+
+
+@contextmanager
+def migration_lock(connection: Connection, attempt_seconds: float) -> Iterator[None]:
+    """Hold the database's migration lock while the body runs, so that migrations started at once
+    (a Job and its retry, several pods, two operators) run one after the other: the first applies
+    them, the others wait, then find nothing left to do.
+
+    PostgreSQL: a session advisory lock (pg_advisory_lock) on this connection; MariaDB/MySQL:
+    GET_LOCK, whose name is server-wide, so it names the database. SQLite: none (one file, one host:
+    start one `migrate` at a time). The wait is made of attempts of `attempt_seconds` each, shorter
+    than the statement timeout and the client's read timeout, so a long migration elsewhere is
+    waited out, not a timeout error. The lock goes with the connection: if the body fails, closing
+    the connection (env.py disposes of its engine) releases it.
+    """
+    backend = connection.dialect.name
+    if backend == SQLITE:
+        yield
+        return
+    if backend == POSTGRESQL:
+        while not _try_postgresql_lock(connection, attempt_seconds):
+            pass
+        connection.commit()  # a session lock outlives the transaction; Alembic then begins its own
+        yield
+        connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+    else:
+        name = "CONCAT('conduit_migrations_', MD5(DATABASE()))"  # at most 64 characters
+        while connection.exec_driver_sql(f"SELECT GET_LOCK({name}, {attempt_seconds:.3f})").scalar() != 1:
+            pass
+        connection.commit()
+        yield
+        connection.exec_driver_sql(f"SELECT RELEASE_LOCK({name})")
+    connection.commit()
+
+
+def _try_postgresql_lock(connection: Connection, seconds: float) -> bool:
+    """One wait for the advisory lock, given up after `seconds` (lock_timeout) with False."""
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(seconds * 1000))}")
+    try:
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != _POSTGRESQL_LOCK_NOT_AVAILABLE:
+            raise
+        connection.rollback()  # SET LOCAL goes with it
+        return False
+    return True
 
 
 # ---- After a bulk load (loadtests/seed.py) ---------------------------------------------------------

@@ -71,8 +71,8 @@ def postgres_unavailable_reason() -> str | None:
 
 
 @contextmanager
-def postgres_database(prefix: str = "conduit_test") -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database; dropped afterwards."""
+def postgres_database(prefix: str = "conduit_test", migrated: bool = True) -> Iterator[str]:
+    """A fresh PostgreSQL database, migrated unless `migrated` is false; dropped afterwards."""
     reason = postgres_unavailable_reason()
     if reason:
         skip_or_fail(reason)
@@ -80,7 +80,8 @@ def postgres_database(prefix: str = "conduit_test") -> Iterator[str]:
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        migrate(url)
+        if migrated:
+            migrate(url)
         yield url
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -96,8 +97,8 @@ def mariadb_unavailable_reason() -> str | None:
 
 
 @contextmanager
-def mariadb_database(prefix: str = "conduit_test") -> Iterator[str]:
-    """A fresh, migrated MariaDB database; dropped afterwards.
+def mariadb_database(prefix: str = "conduit_test", migrated: bool = True) -> Iterator[str]:
+    """A fresh MariaDB database, migrated unless `migrated` is false; dropped afterwards.
 
     Created with the server's default collation on purpose: the migrations must set their own
     (migrations/env.py), and the MariaDB integration tests would notice if they did not.
@@ -109,15 +110,18 @@ def mariadb_database(prefix: str = "conduit_test") -> Iterator[str]:
     asyncio.run(_admin(f"CREATE DATABASE `{name}`", MARIADB_ADMIN_URL))
     url = make_url(MARIADB_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        migrate(url)
+        if migrated:
+            migrate(url)
         yield url
     finally:
         asyncio.run(_admin(f"DROP DATABASE IF EXISTS `{name}`", MARIADB_ADMIN_URL))
 
 
-def server_database(backend: str, prefix: str = "conduit_test") -> AbstractContextManager[str]:
-    """A fresh, migrated database on the PostgreSQL or MariaDB test server."""
-    return postgres_database(prefix) if backend == "postgresql" else mariadb_database(prefix)
+def server_database(backend: str, prefix: str = "conduit_test", migrated: bool = True) -> AbstractContextManager[str]:
+    """A fresh database on the PostgreSQL or MariaDB test server, migrated unless `migrated` is false."""
+    if backend == "postgresql":
+        return postgres_database(prefix, migrated)
+    return mariadb_database(prefix, migrated)
 
 
 @contextmanager
