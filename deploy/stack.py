@@ -250,7 +250,9 @@ def up(args: argparse.Namespace) -> None:
     ports = tuple(args.port + 1 + i for i in range(args.replicas))
     # Prometheus is optional: the stack works without it, and says how to get it.
     prometheus_port = args.port + 1 + args.replicas if prometheus_binary() else None
-    stack = Stack(args.run_dir, database_url, args.port, ports, args.auth_rate, detach=True, prometheus_port=prometheus_port)
+    stack = Stack(
+        args.run_dir, database_url, args.port, ports, args.auth_rate, detach=True, prometheus_port=prometheus_port
+    )
     try:
         stack.start()
     except (StackError, ProcessError, NginxConfigError):
@@ -270,7 +272,7 @@ def up(args: argparse.Namespace) -> None:
     print(f"  database   {make_url(database_url).render_as_string()}  ({kept} by `make stack-down`)")
     print(f"  logs       {args.run_dir}/app-*.log, {stack.access_log}")
     if stack.prometheus_url:
-        print(f"  prometheus {stack.prometheus_url}  (scrapes the {len(ports)} replicas every second, rules of deploy/prometheus/rules/)")
+        print(f"  prometheus {stack.prometheus_url}  (scrapes each replica every second; deploy/prometheus/rules/)")
     else:
         print("  prometheus not started: not installed (Debian/Ubuntu: apt-get install prometheus)")
     print(f"  QA suite   make qa BASE_URL={stack.url}")

@@ -32,7 +32,12 @@ def incident() -> list[dict[str, str]]:
         else:
             # 600 requests a minute until the kill, then 900: its share of the killed one's traffic.
             requests, up = "0+600x10 6900+900x9", "1x20"
-        series.append({"series": f'conduit_http_requests_total{{{labels}, method="GET", route="/api/articles", status="200"}}', "values": requests})
+        series.append(
+            {
+                "series": f'conduit_http_requests_total{{{labels}, method="GET", route="/api/articles", status="200"}}',
+                "values": requests,
+            }
+        )
         series.append({"series": f"up{{{labels}}}", "values": up})
     return series
 

@@ -146,7 +146,9 @@ def test_the_native_configuration_scrapes_each_replica_with_the_rules_of_the_rep
 
 def test_rules_select_only_series_the_app_exposes(exposed_names: set[str], recorded_names: set[str]) -> None:
     unknown = {
-        rule.get("alert") or rule["record"]: metric_names(promql_parser.parse(rule["expr"])) - exposed_names - recorded_names
+        rule.get("alert") or rule["record"]: metric_names(promql_parser.parse(rule["expr"]))
+        - exposed_names
+        - recorded_names
         for rule in rules()
     }
     assert {name: names for name, names in unknown.items() if names} == {}
