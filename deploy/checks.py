@@ -1,4 +1,4 @@
-"""Static checks of the deployment files: compose config (database variants, monitoring), hadolint, nginx -t, actionlint
+"""Static checks of the deployment files: compose (databases, monitoring), hadolint, `nginx -t`, actionlint.
 
     python -m deploy.checks        # `make stack-check`; part of `make test`
 
