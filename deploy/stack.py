@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -153,6 +154,8 @@ class Stack:
     def _start_prometheus(self, port: int) -> None:
         conf_dir = self.run_dir / "prometheus"
         config = prepare_prometheus(conf_dir, tuple(self.apps), port)
+        # A fresh stack has a fresh database: series of an earlier run in this directory would mix in.
+        shutil.rmtree(conf_dir / "data", ignore_errors=True)
         command = prometheus_command(config, conf_dir / "data", port)
         self.prometheus = self._spawn(command, conf_dir / "prometheus.log")
         wait_for_http(f"http://127.0.0.1:{port}/-/ready", self.prometheus, conf_dir / "prometheus.log", timeout=30)
