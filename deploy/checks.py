@@ -1,5 +1,6 @@
-"""Static checks of the deployment files: compose config (each database variant), hadolint, `nginx -t`,
-actionlint, and the Kubernetes overlays (rendered, schema-validated, compared with the app: deploy/kubernetes.py).
+"""Static checks of the deployment files: compose config (each database variant, monitoring), hadolint,
+`nginx -t`, actionlint, and the Kubernetes overlays (rendered, schema-validated, compared with the app:
+deploy/kubernetes.py).
 
     python -m deploy.checks        # `make stack-check`; part of `make test`
 
@@ -84,9 +85,21 @@ COMPOSE_VARIANTS = (
 )
 # The services that connect to the database, and every service of the stack with all profiles on.
 DATABASE_CLIENTS = ("migrate", "app", "load-seed")
-STACK_SERVICES = {"migrate", "app", "nginx", "load-seed", "locust-master", "locust-worker"}
+STACK_SERVICES = {"migrate", "app", "nginx", "load-seed", "locust-master", "locust-worker", "prometheus", "grafana"}
 DATABASE_IMAGES = ("postgres", "mariadb", "mysql")
-EVERY_PROFILE = ("--profile", "load", "--profile", "load-seed")
+EVERY_PROFILE = ("--profile", "load", "--profile", "load-seed", "--profile", "monitoring")
+MONITORING = ("prometheus", "grafana")
+# Where compose's Prometheus and Grafana find the repository's files (container path -> repository path).
+MONITORING_MOUNTS = {
+    "prometheus": {
+        "/etc/prometheus/prometheus.yml": "deploy/prometheus/prometheus.yml",
+        "/etc/prometheus/rules": "deploy/prometheus/rules",
+    },
+    "grafana": {
+        "/etc/grafana/provisioning": "deploy/grafana/provisioning",
+        "/var/lib/grafana/dashboards": "deploy/grafana/dashboards",
+    },
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +185,56 @@ def compose_problems(config: Mapping[str, Any], variant: ComposeVariant) -> list
     return problems
 
 
+def _bind_mounts(service: Mapping[str, Any]) -> dict[str, str]:
+    """Container path -> host path of a service's bind mounts, in v1's short form or v2's long form."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, _, rest = volume.partition(":")
+            if source.startswith(("/", ".", "~")):
+                mounts[rest.split(":", 1)[0]] = source
+        elif volume.get("type") == "bind":
+            mounts[volume["target"]] = volume["source"]
+    return mounts
+
+
+def _published_to_all(service: Mapping[str, Any]) -> bool:
+    for port in service.get("ports", []):
+        host_ip = port.get("host_ip", "") if isinstance(port, Mapping) else str(port).rsplit(":", 2)[0]
+        if host_ip != "127.0.0.1":
+            return True
+    return False
+
+
+def monitoring_problems(config: Mapping[str, Any], root: Path = ROOT) -> list[str]:
+    """Prometheus and Grafana run only with `--profile monitoring`, load the repository's files,
+    scrape the app service on the port it exposes, and publish their ports on loopback only."""
+    services: Mapping[str, Any] = config.get("services") or {}
+    problems = []
+    for name in MONITORING:
+        service = services.get(name)
+        if service is None:
+            continue  # compose_problems reports the missing service
+        if service.get("profiles") != ["monitoring"]:
+            problems.append(f"{name} is not in the monitoring profile alone: {service.get('profiles')}")
+        mounts = _bind_mounts(service)
+        for target, source in MONITORING_MOUNTS[name].items():
+            if not mounts.get(target, "").endswith(source):
+                problems.append(f"{name} does not mount {source} at {target}")
+        if _published_to_all(service):
+            problems.append(f"{name} publishes a port beyond 127.0.0.1")
+    prometheus_config = yaml.safe_load((root / "deploy/prometheus/prometheus.yml").read_text(encoding="utf-8"))
+    (job,) = [job for job in prometheus_config["scrape_configs"] if job["job_name"] == "conduit"]
+    exposed = {int(port) for port in (services.get("app") or {}).get("expose", [])}
+    for sd in job.get("dns_sd_configs", []):
+        if sd.get("names") != ["app"] or sd.get("port") not in exposed:
+            problems.append(f"prometheus scrapes {sd.get('names')}:{sd.get('port')}, not the app service on {exposed}")
+    datasources = yaml.safe_load((root / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text())
+    if [source["url"] for source in datasources["datasources"]] != ["http://prometheus:9090"]:
+        problems.append("grafana's data source is not the prometheus service")
+    return problems
+
+
 def compose_binary() -> str | None:
     return _tool("docker-compose")
 
@@ -214,7 +277,7 @@ def _check_variant(binary: str, variant: ComposeVariant, root: Path) -> list[str
         resolved = pool.submit(resolved_compose, binary, variant, root)
         refusals = list(pool.map(refused_without, variant.refused_without))
         try:
-            problems = compose_problems(resolved.result(), variant)
+            problems = compose_problems(resolved.result(), variant) + monitoring_problems(resolved.result(), root)
         except ValueError as exc:
             problems = [str(exc)]
     return problems + [problem for problem in refusals if problem]

@@ -1,4 +1,5 @@
-"""The compose topology as local processes: a PostgreSQL or MariaDB database, migrations, app replicas, real NGINX.
+"""The compose topology as local processes: a PostgreSQL or MariaDB database, migrations, app replicas, real NGINX,
+and Prometheus scraping the replicas with the repository's rules when it is installed.
 
 `make stack` / `make stack-down` and tests/stack use it. NGINX runs the files in nginx/ as they
 are (symlinked into the run directory); only nginx/templates/runtime/*.template are rendered,
@@ -7,6 +8,8 @@ with loopback addresses where compose puts Docker's resolver and the `app` servi
     python -m deploy.stack up [--port 8380 --replicas 2 --db mariadb]  # prints the URL, returns; processes stay
     python -m deploy.stack down                                         # stops what `up` started
     python -m deploy.stack free-port [--replicas 2]                     # a free NGINX port, the next ones free too
+
+Ports: NGINX on --port, the replicas on the next ones, Prometheus after them (8380, 8381-8382, 8383).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +30,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from deploy.databases import KINDS, DatabaseServer, kind_of
+from deploy.monitoring import prepare_prometheus, prometheus_binary, prometheus_command
 from deploy.nginx import (
     NginxConfigError,
     native_nginx_values,
@@ -39,7 +44,7 @@ from deploy.processes import ProcessError, is_free, tail, wait_for_http
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUN_DIR = ROOT / "var" / "stack"
 DEFAULT_AUTH_RATE = "10r/s"
-# `free-port` looks here: above tests/stack's 8300-8379 and the default `make stack` on 8380-8382.
+# `free-port` looks here: above tests/stack's 8300-8379 and the default `make stack` on 8380-8383.
 FREE_PORT_RANGE = range(8400, 8480)
 
 
@@ -61,12 +66,18 @@ class Stack:
     auth_rate: str = DEFAULT_AUTH_RATE
     app_env: dict[str, str] = field(default_factory=dict)
     detach: bool = False  # `make stack`: processes outlive this Python process
+    prometheus_port: int | None = None  # None: no Prometheus
     apps: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     nginx: subprocess.Popen[bytes] | None = None
+    prometheus: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.nginx_port}"
+
+    @property
+    def prometheus_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.prometheus_port}" if self.prometheus_port else None
 
     @property
     def access_log(self) -> Path:
@@ -100,6 +111,8 @@ class Stack:
         for port, process in self.apps.items():
             wait_for_http(f"http://127.0.0.1:{port}/health/ready", process, self.app_log(port))
         self._start_nginx()
+        if self.prometheus_port:
+            self._start_prometheus(self.prometheus_port)
 
     def _spawn(
         self, command: Sequence[str], log: Path, env: Mapping[str, str] | None = None
@@ -138,9 +151,19 @@ class Stack:
         self.nginx = self._spawn(nginx_command(conf, daemon=False), conf_dir / "nginx.out")
         wait_for_http(f"{self.url}/nginx-health", self.nginx, conf_dir / "error.log", timeout=10)
 
+    def _start_prometheus(self, port: int) -> None:
+        conf_dir = self.run_dir / "prometheus"
+        config = prepare_prometheus(conf_dir, tuple(self.apps), port)
+        # A fresh stack has a fresh database: series of an earlier run in this directory would mix in.
+        shutil.rmtree(conf_dir / "data", ignore_errors=True)
+        command = prometheus_command(config, conf_dir / "data", port)
+        self.prometheus = self._spawn(command, conf_dir / "prometheus.log")
+        wait_for_http(f"http://127.0.0.1:{port}/-/ready", self.prometheus, conf_dir / "prometheus.log", timeout=30)
+
     def processes(self) -> dict[str, int]:
         named = {f"app-{port}": process.pid for port, process in self.apps.items()}
-        return named | ({"nginx": self.nginx.pid} if self.nginx else {})
+        named |= {"nginx": self.nginx.pid} if self.nginx else {}
+        return named | ({"prometheus": self.prometheus.pid} if self.prometheus else {})
 
     def stop(self) -> None:
         stop_pids(self.processes().values())
@@ -228,7 +251,11 @@ def up(args: argparse.Namespace) -> None:
     database_url = server.database_url(name)
     server.create(name, exist_ok=not owns_database)
     ports = tuple(args.port + 1 + i for i in range(args.replicas))
-    stack = Stack(args.run_dir, database_url, args.port, ports, args.auth_rate, detach=True)
+    # Prometheus is optional: the stack works without it, and says how to get it.
+    prometheus_port = args.port + 1 + args.replicas if prometheus_binary() else None
+    stack = Stack(
+        args.run_dir, database_url, args.port, ports, args.auth_rate, detach=True, prometheus_port=prometheus_port
+    )
     try:
         stack.start()
     except (StackError, ProcessError, NginxConfigError):
@@ -247,6 +274,10 @@ def up(args: argparse.Namespace) -> None:
     kept = "dropped" if owns_database else "kept"
     print(f"  database   {make_url(database_url).render_as_string()}  ({kept} by `make stack-down`)")
     print(f"  logs       {args.run_dir}/app-*.log, {stack.access_log}")
+    if stack.prometheus_url:
+        print(f"  prometheus {stack.prometheus_url}  (scrapes each replica every second; deploy/prometheus/rules/)")
+    else:
+        print("  prometheus not started: not installed (Debian/Ubuntu: apt-get install prometheus)")
     print(f"  QA suite   make qa BASE_URL={stack.url}")
     print("  stop       make stack-down")
 
@@ -272,7 +303,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR)
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser("up", help="start the stack in the background and print its URL")
-    start.add_argument("--port", type=int, default=8380, help="NGINX port; app replicas use the next ports")
+    start.add_argument(
+        "--port", type=int, default=8380, help="NGINX port; the app replicas use the next ports, then Prometheus"
+    )
     start.add_argument("--replicas", type=int, default=2)
     start.add_argument(
         "--db",
@@ -290,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ports = commands.add_parser(
         "free-port",
         help=f"print a free NGINX port in {FREE_PORT_RANGE.start}-"
-        f"{FREE_PORT_RANGE.stop - 1} whose replica ports (the next ones) are free too",
+        f"{FREE_PORT_RANGE.stop - 1} whose replica and Prometheus ports (the next ones) are free too",
     )
     ports.add_argument("--replicas", type=int, default=2)
     args = parser.parse_args(argv)
@@ -301,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "down":
             down(args)
         else:
-            print(free_port_block(1 + args.replicas))
+            print(free_port_block(2 + args.replicas))  # NGINX, the replicas, Prometheus
     except (StackError, ProcessError, NginxConfigError) as exc:
         raise SystemExit(f"stack: {exc}") from None
 

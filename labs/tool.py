@@ -48,6 +48,11 @@ class Lab:
         """Lab 7's race cannot happen on SQLite, so its check also runs on PostgreSQL."""
         return "postgres_url" in self.check_file.read_text(encoding="utf-8")
 
+    @property
+    def needs_promtool(self) -> bool:
+        """Lab 9 replays an incident through Prometheus's rule engine."""
+        return "promtool" in self.check_file.read_text(encoding="utf-8")
+
 
 def find_labs(root: Path = ROOT) -> list[Lab]:
     labs = []
@@ -216,12 +221,31 @@ def postgresql_missing() -> str | None:
     return postgres_unavailable_reason()
 
 
+def promtool_missing() -> str | None:
+    """Why labs that need promtool cannot run here; None when they can, or when they must."""
+    if os.environ.get("REQUIRE_SERVICES") == "1" or shutil.which("promtool"):
+        return None
+    return "it is not installed (Debian/Ubuntu: apt-get install prometheus)"
+
+
+def missing_requirement(lab: Lab) -> str | None:
+    """What this machine lacks for a lab's check (a server or a tool), or None."""
+    if lab.needs_postgresql and (reason := postgresql_missing()):
+        return f"it needs PostgreSQL (TEST_POSTGRES_URL), and {reason}"
+    if lab.needs_promtool and (reason := promtool_missing()):
+        return f"it needs promtool, and {reason}"
+    return None
+
+
 def verify(numbers: list[int]) -> int:
     labs = [find_lab(n) for n in numbers] if numbers else find_labs()
-    if any(lab.needs_postgresql for lab in labs) and (reason := postgresql_missing()):
-        for lab in [lab for lab in labs if lab.needs_postgresql]:
-            print(f"lab {lab.number} ({lab.folder.name}) SKIPPED: it needs PostgreSQL, and {reason}")
-        labs = [lab for lab in labs if not lab.needs_postgresql]
+    missing = {lab.number: reason for lab in labs if (reason := missing_requirement(lab))}
+    for lab in labs:
+        if lab.number in missing:
+            print(f"lab {lab.number} ({lab.folder.name}) SKIPPED: {missing[lab.number]}")
+    labs = [lab for lab in labs if lab.number not in missing]
+    if not labs:
+        return 0  # pytest given no check file would collect the whole repository
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="labs-verify-") as scratch, ThreadPoolExecutor(max_workers=3) as pool:
         untouched = pool.submit(verify_untouched, labs, Path(scratch))
@@ -265,8 +289,8 @@ def main() -> int:
         if lab.setup_patch and not (lab.folder / STARTED).exists():
             print(f"lab {lab.number} plants a bug first: run `make lab-start N={lab.number}`, then fix it.")
             return 1
-        if lab.needs_postgresql and (reason := postgresql_missing()):
-            print(f"lab {lab.number} needs PostgreSQL (TEST_POSTGRES_URL), and {reason}")
+        if reason := missing_requirement(lab):
+            print(f"lab {lab.number} cannot run here: {reason}")
             return 1
         code = run_check(lab, ROOT).returncode
         verdict = "DONE, well done!" if code == 0 else "not done yet (read the failures above, then the hints)"

@@ -20,9 +20,9 @@ STACK_QA_ARGS ?= --ignore=qa/test_contract.py
 
 TEST_SUITES += stack-check stack-qa
 
-.PHONY: stack stack-down stack-check stack-test stack-qa
+.PHONY: stack stack-down stack-check stack-test stack-qa monitoring-check
 
-stack: venv ## Run a fresh database (STACK_DB=postgresql, or mariadb) + migrations + STACK_REPLICAS app processes behind real NGINX on STACK_PORT (8380); prints the URL
+stack: venv ## Run a fresh database (STACK_DB=postgresql, or mariadb) + migrations + STACK_REPLICAS app processes behind real NGINX on STACK_PORT (8380), and Prometheus after them; prints the URLs
 	@$(BIN)/python -m deploy.stack --run-dir $(STACK_RUN_DIR) up --db $(STACK_DB) --port $(STACK_PORT) --replicas $(STACK_REPLICAS) --auth-rate $(STACK_AUTH_RATE)
 
 stack-down: venv ## Stop what `make stack` started and drop its database (one named by STACK_DATABASE_URL is kept)
@@ -30,6 +30,9 @@ stack-down: venv ## Stop what `make stack` started and drop its database (one na
 
 stack-check: venv ## Static checks: docker-compose config (PostgreSQL and MariaDB variants), hadolint, nginx -t, actionlint, Kubernetes overlays (kubectl kustomize + strict schemas)
 	@$(BIN)/python -m deploy.checks
+
+monitoring-check: venv ## promtool check/test rules on deploy/prometheus/, its configurations, and the dashboard's PromQL (tests/prometheus, part of make test)
+	@$(BIN)/pytest tests/prometheus -q
 
 stack-test: venv ## The native stack test alone (also part of `make test` through pytest)
 	@$(BIN)/pytest tests/stack -m stack -q

@@ -1,5 +1,6 @@
 """Fixtures of the stack suite: a native stack (PostgreSQL database, migrations, two app processes,
-real NGINX) started once per module and torn down afterwards (test_mariadb_stack.py starts its own).
+real NGINX, and Prometheus when installed) started once per module and torn down afterwards
+(test_mariadb_stack.py starts its own).
 
 Select the suite with `pytest -m stack`. Without nginx or the database server the tests skip with
 the reason, unless REQUIRE_SERVICES=1 (CI), where that is a failure (tests/conftest.py's skip_or_fail).
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from deploy.databases import DatabaseServer
+from deploy.monitoring import prometheus_binary
 from deploy.nginx import nginx_binary
 from deploy.processes import free_port
 from deploy.stack import Stack
@@ -41,8 +43,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     nginx_port = free_port(PORTS)
     first = free_port([p for p in PORTS if p != nginx_port])
     second = free_port([p for p in PORTS if p not in (nginx_port, first)])
+    # Without the binary the Prometheus test skips (or fails under REQUIRE_SERVICES=1); the rest runs.
+    prometheus = free_port([p for p in PORTS if p not in (nginx_port, first, second)]) if prometheus_binary() else None
     run_dir = Path(tmp_path_factory.mktemp("stack"))
-    stack = Stack(run_dir, database_url, nginx_port, (first, second))
+    stack = Stack(run_dir, database_url, nginx_port, (first, second), prometheus_port=prometheus)
     server.create(name, exist_ok=False)
     try:
         stack.start()

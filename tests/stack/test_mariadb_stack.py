@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.databases import DatabaseServer
+from deploy.monitoring import prometheus_binary
 from deploy.nginx import nginx_binary
 from deploy.stack import ROOT, free_port_block, stack_database
 from tests.conftest import skip_or_fail
@@ -84,7 +85,7 @@ def test_the_stack_runs_on_mariadb_and_down_drops_its_database(tmp_path: Path) -
     reason = server.unavailable()
     if reason:
         skip_or_fail(reason)
-    port = free_port_block(1 + REPLICAS, PORTS)
+    port = free_port_block(2 + REPLICAS, PORTS)  # NGINX, the replicas, Prometheus
     run_dir = tmp_path / "stack"
 
     up = deploy_stack(run_dir, "up", "--db", "mariadb", "--port", str(port), "--replicas", str(REPLICAS))
@@ -96,6 +97,9 @@ def test_the_stack_runs_on_mariadb_and_down_drops_its_database(tmp_path: Path) -
         assert name.startswith("conduit_stack_") and state["database_server"] == "mariadb"
         shown = server.url._replace(database=name).render_as_string()  # as `up` prints it: no password
         assert f"database   {shown}  (dropped by `make stack-down`)" in up.stdout
+        if prometheus_binary():
+            assert f"prometheus http://127.0.0.1:{port + 1 + REPLICAS}  " in up.stdout
+            assert "prometheus" in state["processes"]
         journey(state["url"])
         # The journey's rows are in the stack's MariaDB database.
         assert row_counts(server.database_url(name), "users", "articles", "comments") == [1, 1, 1]

@@ -13,11 +13,13 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 
 from deploy.stack import ROOT, Stack
+from tests.conftest import skip_or_fail
 from tests.stack.answers import Answer, assert_nginx_error
 from tests.stack.logs import access_entries, app_lines_with
 
@@ -214,6 +216,45 @@ def test_trace_gets_405_with_the_same_allow_header_as_the_app(http: httpx.Client
             refused = http.request("TRACE", path)
             assert_nginx_error(Answer.of(refused), 405, "method not allowed")
             assert methods(refused.headers["allow"]) == methods(from_app.headers["allow"]), path
+
+
+def query_prometheus(prometheus_url: str, promql: str) -> list[dict[str, Any]]:
+    """An instant query through Prometheus's HTTP API; the samples of the resulting vector."""
+    response = httpx.get(f"{prometheus_url}/api/v1/query", params={"query": promql}, timeout=10)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "success", body
+    samples: list[dict[str, Any]] = body["data"]["result"]
+    return samples
+
+
+def test_prometheus_scrapes_both_replicas_and_records_their_request_rate(http: httpx.Client, stack: Stack) -> None:
+    if stack.prometheus_url is None:
+        skip_or_fail("prometheus is not installed (apt-get install prometheus)")
+    assert stack.prometheus_url is not None
+    replicas = {f"127.0.0.1:{port}" for port in stack.apps}
+    # The recording rule of deploy/prometheus/rules/conduit.yml: a result per replica proves the
+    # scrapes and the rule evaluation. A rate needs two samples of a growing counter, so traffic
+    # keeps flowing while we wait (generous deadline: the machine may be busy).
+    rates: dict[str, float] = {}
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        for _ in range(10):
+            assert http.get("/api/tags").status_code == 200
+        samples = query_prometheus(stack.prometheus_url, 'instance:conduit_http_requests:rate1m{job="conduit"}')
+        rates = {sample["metric"]["instance"]: float(sample["value"][1]) for sample in samples}
+        if set(rates) == replicas and all(rate > 0 for rate in rates.values()):
+            break
+        time.sleep(0.5)
+    assert set(rates) == replicas, f"request-rate series {rates}, replicas {replicas}"
+    assert all(rate > 0 for rate in rates.values()), rates
+    # The raw counter agrees: every replica answered /api/tags.
+    raw = query_prometheus(stack.prometheus_url, 'sum by (instance) (conduit_http_requests_total{route="/api/tags"})')
+    assert {sample["metric"]["instance"] for sample in raw} == replicas
+    up = query_prometheus(stack.prometheus_url, 'up{job="conduit"}')
+    assert {sample["metric"]["instance"]: sample["value"][1] for sample in up} == dict.fromkeys(replicas, "1")
+    groups = httpx.get(f"{stack.prometheus_url}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    assert {group["name"] for group in groups} == {"conduit-recording", "conduit-alerts"}
 
 
 def test_requests_keep_succeeding_after_a_replica_is_killed(http: httpx.Client, stack: Stack, token: str) -> None:

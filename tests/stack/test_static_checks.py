@@ -21,6 +21,7 @@ from deploy.checks import (
     CheckResult,
     compose_binary,
     compose_problems,
+    monitoring_problems,
     resolved_compose,
 )
 from deploy.nginx import (
@@ -136,6 +137,42 @@ def test_the_compose_check_refuses_a_broken_mariadb_variant(resolved: dict[str, 
     assert compose_problems(config, MARIADB) == []
     change, expected = BREAKAGES[breakage]
     problems = compose_problems(_break(config, change), MARIADB)
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+MONITORING_BREAKAGES: dict[str, tuple[Callable[[dict[str, Any]], object], str]] = {
+    "Prometheus starts with plain `up`": (
+        lambda s: s["prometheus"].pop("profiles"),
+        "prometheus is not in the monitoring profile alone",
+    ),
+    "rules not mounted": (
+        lambda s: s["prometheus"].update(volumes=[v for v in s["prometheus"]["volumes"] if "rules" not in str(v)]),
+        "prometheus does not mount deploy/prometheus/rules at /etc/prometheus/rules",
+    ),
+    "dashboards not mounted": (
+        lambda s: s["grafana"].update(volumes=[v for v in s["grafana"]["volumes"] if "dashboards" not in str(v)]),
+        "grafana does not mount deploy/grafana/dashboards at /var/lib/grafana/dashboards",
+    ),
+    "Grafana published to every interface": (
+        lambda s: s["grafana"].update(ports=["3000:3000/tcp"]),
+        "grafana publishes a port beyond 127.0.0.1",
+    ),
+    "the app listens on another port": (
+        lambda s: s["app"].update(expose=["9000"]),
+        "prometheus scrapes ['app']:8000, not the app service on {9000}",
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", MONITORING_BREAKAGES)
+def test_the_compose_check_refuses_a_broken_monitoring_profile(
+    resolved: dict[str, dict[str, Any]], breakage: str
+) -> None:
+    config = resolved[COMPOSE_VARIANTS[0].name]
+    assert monitoring_problems(config) == []
+    assert {"prometheus", "grafana"} <= set(config["services"])
+    change, expected = MONITORING_BREAKAGES[breakage]
+    problems = monitoring_problems(_break(config, change))
     assert any(problem.startswith(expected) for problem in problems), problems
 
 
