@@ -35,3 +35,9 @@ def test_split_modes_are_reported_against_off() -> None:
 
 def test_the_request_names_the_path() -> None:
     assert observability.request_bytes("/api/articles?limit=20").startswith(b"GET /api/articles?limit=20 HTTP/1.1\r\n")
+
+
+def test_in_process_costs_time_the_request_line_and_the_request_metrics() -> None:
+    costs = observability.in_process_costs(calls=20)
+    assert set(costs) == {"request line", "request metrics"}
+    assert all(cost > 0 for cost in costs.values())
