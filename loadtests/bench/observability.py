@@ -11,12 +11,13 @@ more CPUs the server and the client are pinned to different ones.
 It prints, for each run, the requests/s and the server's CPU time per request (from /proc). The
 figure that counts is CPU time: one saturated worker serves 1 / (CPU time per request) requests/s,
 so the cost is 1 - cpu_off / cpu_on of its throughput. Wall-clock requests/s is printed too, but on
-a shared machine identical runs differ by a third. Modes alternate within each round so that drift
-in the machine's load hits them alike; the summary takes medians over the rounds. Exits 1 when
+a shared machine identical runs differ by a third. Modes alternate within each round, in reverse
+order every other round, so that drift in the machine's load hits them alike; the summary takes
+medians over the rounds (use an even number of rounds). Exits 1 when
 observability's CPU per request exceeds --max-overhead percent (5 by default) of the article list's
 (see `summarize` for how that share is taken).
 
-    python -m loadtests.bench.observability [--duration 4] [--rounds 3] [--connections 32]
+    python -m loadtests.bench.observability [--duration 4] [--rounds 4] [--connections 32]
                                             [--db sqlite|postgresql|mariadb] [--max-overhead 5] [--split]
 """
 
@@ -121,7 +122,10 @@ def run(database_url: str, duration: float, rounds: int, connections: int, modes
     results: Results = {(mode, endpoint): [] for mode in modes for endpoint in ENDPOINTS}
     with tempfile.TemporaryDirectory(prefix="conduit-bench-obs-") as tmp:
         for round_number in range(1, rounds + 1):
-            for mode in modes:  # alternated, so drift in machine load hits every mode alike
+            # Every mode in each round, in reverse order every other round: drift in the machine's
+            # load over a round then favours no mode (always off before on measured on a rising load
+            # as a cost of observability).
+            for mode in modes if round_number % 2 else reversed(modes):
                 with server(Path(tmp), mode, database_url) as (port, pid, log_path):
                     for endpoint, path in ENDPOINTS.items():
                         rate, cpu = asyncio.run(measure(port, pid, path, connections, duration))
@@ -197,7 +201,7 @@ def summarize(results: Results, modes: Sequence[str]) -> tuple[list[str], float]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench.observability", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=4.0, help="seconds measured per endpoint and run")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "mariadb"), default="sqlite")
     parser.add_argument("--scale", type=float, default=1.0, help="data set size, as in make bench")

@@ -34,7 +34,7 @@ def _dumps(event_dict: Any, **_: Any) -> str:
 
 # The request line's logger, bound again by each configure_logging: a concrete logger skips the
 # lazy proxy's look-up of the configuration on every call.
-_request_logger: Any = structlog.get_logger("service.requests")
+_request_logger: structlog.typing.FilteringBoundLogger = structlog.get_logger("service.requests")
 
 
 def log_request(level: str, fields: dict[str, Any]) -> None:

@@ -44,7 +44,7 @@ LABELS = ("method", "route", "status")
 # From a cached read (~1 ms) to the statement timeout (5 s) and beyond.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Several workers: how often each copies its process and GC figures (a scrape also copies the
-# scraping worker's first). A few reads of /proc/self, ~0.1 ms.
+# scraping worker's first). A few reads of /proc/self, ~0.2 ms.
 RUNTIME_COPY_SECONDS = 5.0
 # How a process gauge adds up over the workers; the others are summed over the live ones (memory,
 # open files). The start time is the first worker's, so that it matches the summed counters.
