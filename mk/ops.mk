@@ -12,5 +12,5 @@ test-faults: venv ## Fault tests: DB down/back, restart under write load, slow D
 test-observability: venv ## Request ids, JSON request log, /metrics, plus the fault tests
 	@$(BIN)/pytest tests/integration/test_observability.py tests/faults -q -p no:cacheprovider
 
-bench-observability: venv ## Cost of request ids + request log + metrics on /health/live, on vs off (gate: < 20%; BENCH_OBS_ARGS="--split --rounds 5")
+bench-observability: venv ## CPU cost of request ids + request log + metrics on the article list and /health/live, on vs off (gate: 5% of the article list; BENCH_OBS_ARGS="--split --rounds 6")
 	@$(BIN)/python -m loadtests.bench.observability $(BENCH_OBS_ARGS)

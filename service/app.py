@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging(settings)
     keep_large_blocks_returnable()
     database = Database.connect(settings)
-    metrics = Metrics(VERSION, settings.prometheus_multiproc_dir) if settings.metrics_enabled else None
+    metrics = Metrics(VERSION) if settings.metrics_enabled else None
     if metrics:
         metrics.watch_pool(database.engine)
 

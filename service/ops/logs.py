@@ -8,9 +8,7 @@ the process writes is one JSON object a log pipeline can parse.
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import time
 from collections.abc import MutableMapping
 from contextvars import ContextVar
 from typing import Any, TextIO
@@ -34,57 +32,15 @@ def _dumps(event_dict: Any, **_: Any) -> str:
     return _json.encode(event_dict).decode()
 
 
-class _RequestLog:
-    """Where the per-request line goes: in JSON mode straight to the stream (the structlog chain
-    cost ~15 us of CPU per request, most of the 20% budget of the trivial endpoint; the line has the
-    same keys); in console mode through structlog, where speed does not matter."""
-
-    stream: TextIO | None = None
-    fd: int | None = None
-    min_level = logging.INFO
-
-
-_LEVELS = {"info": logging.INFO, "warning": logging.WARNING}
-_second: tuple[int, str] = (0, "")
-
-
-def _utc_timestamp() -> str:
-    """ISO 8601 UTC with microseconds, formatted once per second (datetime.isoformat costs ~3 us)."""
-    global _second
-    now = time.time()
-    whole = int(now)
-    if whole != _second[0]:
-        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
-    return f"{_second[1]}.{int((now - whole) * 1_000_000):06d}Z"
+# The request line's logger, bound again by each configure_logging: a concrete logger skips the
+# lazy proxy's look-up of the configuration on every call.
+_request_logger: structlog.typing.FilteringBoundLogger = structlog.get_logger("service.requests")
 
 
 def log_request(level: str, fields: dict[str, Any]) -> None:
-    """Write one request line. `fields` holds ids and numbers only (service.ops.observability)."""
-    if _LEVELS[level] < _RequestLog.min_level:
-        return
-    stream = _RequestLog.stream
-    if stream is None:
-        getattr(structlog.get_logger("service.requests"), level)("request", **fields)
-        return
-    fields["event"] = "request"
-    fields["level"] = level
-    fields["timestamp"] = _utc_timestamp()
-    line = _json.encode(fields) + b"\n"
-    if _RequestLog.fd is not None:
-        # stderr is line-buffered, so nothing of its own is pending: one write(2), no text layer.
-        os.write(_RequestLog.fd, line)
-    else:
-        stream.write(line.decode())
-        stream.flush()
-
-
-def _line_buffered_fd(stream: TextIO) -> int | None:
-    if not getattr(stream, "line_buffering", False):
-        return None
-    try:
-        return stream.fileno()
-    except (OSError, ValueError):  # io.UnsupportedOperation is both
-        return None
+    """Write one request line through the same processors as every other line. `fields` holds
+    ids and numbers only (service.ops.observability)."""
+    getattr(_request_logger, level)("request", **fields)
 
 
 # Set by service.ops.observability for the duration of each request; one ContextVar costs less per
@@ -137,11 +93,11 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     structlog.configure(
         processors=[*shared, exceptions, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=structlog.WriteLoggerFactory(file=stream),  # PrintLogger's print() costs more
         cache_logger_on_first_use=False,  # tests reconfigure; a cached logger would keep the old sink
     )
-    _RequestLog.stream, _RequestLog.min_level = (stream if use_json else None), level
-    _RequestLog.fd = _line_buffered_fd(stream) if use_json else None
+    global _request_logger
+    _request_logger = structlog.get_logger("service.requests").bind()
     _route_standard_logging(stream, level, [exceptions, renderer], [*shared, structlog.stdlib.add_logger_name])
 
 

@@ -1,104 +1,125 @@
-"""Prometheus metrics: requests by route template, latency, requests in flight, the DB pool, build info.
+"""Prometheus metrics: requests by route template, latency, requests in flight, the DB pool, build
+info, and prometheus-client's standard process, Python platform and garbage-collector series.
 
-Each app owns its registry (tests build many apps in one process). With one worker the request
-series are plain numbers turned into Prometheus families at scrape time (cheap per request). With
-several workers `serve` exports PROMETHEUS_MULTIPROC_DIR: prometheus-client then keeps each
-worker's values in files there and /metrics sums them, so any worker answers for all.
+Each app owns its registry (tests build many apps in one process). With several workers `serve`
+exports PROMETHEUS_MULTIPROC_DIR before they start: prometheus-client then keeps each worker's
+values in files there and /metrics sums them, so any worker answers for all. The process and GC
+collectors read only the process they run in, which that mode does not support ("custom collectors
+do not work", prometheus-client's multiprocess docs); there each worker copies its own figures into
+file-backed series (WorkerRuntime), summed over the workers like the request series.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import tempfile
-from bisect import bisect_left
-from collections.abc import AsyncGenerator, Iterator
-from contextlib import asynccontextmanager
-from itertools import accumulate
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from litestar import Litestar, Response, get
 from litestar.handlers import HTTPRouteHandler
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
-from prometheus_client.registry import Collector
-from prometheus_client.utils import floatToGoString
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 LABELS = ("method", "route", "status")
-REQUESTS = ("conduit_http_requests", "HTTP requests answered")
-LATENCY = ("conduit_http_request_duration_seconds", "Time from the request's arrival to the end of its response")
-IN_FLIGHT = ("conduit_http_requests_in_flight", "Requests being handled now")
 # From a cached read (~1 ms) to the statement timeout (5 s) and beyond.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_BUCKET_LABELS = [*(floatToGoString(bound) for bound in LATENCY_BUCKETS), "+Inf"]  # type: ignore[no-untyped-call]
+# Several workers: how often each copies its process and GC figures (a scrape also copies the
+# scraping worker's first). A few reads of /proc/self, ~0.2 ms.
+RUNTIME_COPY_SECONDS = 5.0
+# How a process gauge adds up over the workers; the others are summed over the live ones (memory,
+# open files). The start time is the first worker's, so that it matches the summed counters.
+GaugeMode = Literal["livesum", "livemax", "min"]
+RUNTIME_GAUGE_MODES: dict[str, GaugeMode] = {
+    "process_max_fds": "livemax",
+    "process_start_time_seconds": "min",
+}
 
 
-class RequestSeries(Collector):
-    """Request counts, latency buckets and in-flight requests as plain numbers, turned into
-    Prometheus families only when scraped: a third of the per-request cost of prometheus-client's
-    locked, per-child values, which matters on the trivial endpoint's 20% budget. One worker only:
-    several workers use prometheus-client's file-backed values instead (see Metrics)."""
-
-    def __init__(self) -> None:
-        self.in_flight = 0
-        # (method, route, status) -> [count, sum of seconds, per-bucket counts (last: above all bounds)]
-        self.series: dict[tuple[str, str, int], list[Any]] = {}
-
-    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        entry = self.series.get((method, route, status))
-        if entry is None:
-            entry = self.series[(method, route, status)] = [0, 0.0, [0] * (len(LATENCY_BUCKETS) + 1)]
-        entry[0] += 1
-        entry[1] += seconds
-        entry[2][bisect_left(LATENCY_BUCKETS, seconds)] += 1
-
-    def collect(self) -> Iterator[Metric]:
-        requests = CounterMetricFamily(REQUESTS[0], REQUESTS[1], labels=LABELS)
-        latency = HistogramMetricFamily(LATENCY[0], LATENCY[1], labels=LABELS)
-        for (method, route, status), (count, total, buckets) in list(self.series.items()):
-            labels = [method, route, str(status)]
-            requests.add_metric(labels, count)
-            latency.add_metric(labels, list(zip(_BUCKET_LABELS, accumulate(buckets), strict=True)), total)
-        yield requests
-        yield latency
-        yield GaugeMetricFamily(IN_FLIGHT[0], IN_FLIGHT[1], value=self.in_flight)
-
-
-class _FileRequestSeries:
-    """The same series through prometheus-client, whose values live in PROMETHEUS_MULTIPROC_DIR."""
+class WorkerRuntime:
+    """Several workers: this worker's process and GC figures, read by prometheus-client's own
+    collectors, copied into file-backed series. At scrape time counters (CPU seconds, GC counts) add
+    up over every worker of this run, exited ones included, as counters must; gauges as
+    RUNTIME_GAUGE_MODES says."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter(*REQUESTS, LABELS, registry=registry)
-        self.latency = Histogram(*LATENCY, LABELS, buckets=LATENCY_BUCKETS, registry=registry)
-        self.in_flight_gauge = Gauge(*IN_FLIGHT, registry=registry, multiprocess_mode="livesum")
+        self.registry = registry
+        self.counters: dict[str, Counter] = {}
+        self.gauges: dict[str, Gauge] = {}
+        self.copied: dict[tuple[str, tuple[str, ...]], float] = {}  # counter values already added
 
-    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (method, route, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+    def copy(self) -> None:
+        for source in (PROCESS_COLLECTOR, GC_COLLECTOR):
+            for family in source.collect():
+                for sample in family.samples:
+                    labels = tuple(sample.labels.values())
+                    if family.type == "counter":
+                        counter = self._counter(family.name, family.documentation, tuple(sample.labels))
+                        key = (family.name, labels)
+                        (counter.labels(*labels) if labels else counter).inc(sample.value - self.copied.get(key, 0.0))
+                        self.copied[key] = sample.value
+                    else:
+                        gauge = self._gauge(family.name, family.documentation, tuple(sample.labels))
+                        (gauge.labels(*labels) if labels else gauge).set(sample.value)
+
+    def _counter(self, name: str, documentation: str, labels: tuple[str, ...]) -> Counter:
+        if name not in self.counters:
+            self.counters[name] = Counter(name, documentation, labels, registry=self.registry)
+        return self.counters[name]
+
+    def _gauge(self, name: str, documentation: str, labels: tuple[str, ...]) -> Gauge:
+        if name not in self.gauges:
+            mode: GaugeMode = RUNTIME_GAUGE_MODES.get(name, "livesum")
+            self.gauges[name] = Gauge(name, documentation, labels, registry=self.registry, multiprocess_mode=mode)
+        return self.gauges[name]
 
 
 class Metrics:
     """The service's series, registered in one registry."""
 
-    def __init__(self, version: str, multiprocess_dir: str = "") -> None:
+    def __init__(self, version: str) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        # Files only if prometheus-client itself found the variable at import (see prepare_multiprocess_dir).
-        self.multiprocess_dir = "" if values.ValueClass is values.MutexValue else multiprocess_dir
+        # The variable prometheus-client itself reads when imported to keep values in files, read
+        # the same way (not from settings, where it may come from .env, which prometheus-client never sees).
+        self.multiprocess_dir = os.environ.get(MULTIPROC_DIR_VARIABLE, "")
         self._engine: AsyncEngine | None = None
+        # No `<name>_created` series beside each counter and histogram: several workers have none,
+        # and they would double the series Prometheus stores for nothing it alerts on.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         r = self.registry
-        self._local: RequestSeries | None = None
-        self._files: _FileRequestSeries | None = None
-        if self.multiprocess_dir:
-            self._files = _FileRequestSeries(r)
-        else:
-            self._local = RequestSeries()
-            r.register(self._local)
+        self.requests = Counter("conduit_http_requests", "HTTP requests answered", LABELS, registry=r)
+        self.latency = Histogram(
+            "conduit_http_request_duration_seconds",
+            "Time from the request's arrival to the end of its response",
+            LABELS,
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "conduit_http_requests_in_flight", "Requests being handled now", registry=r, multiprocess_mode="livesum"
+        )
+        # (method, route, status) -> that series' counter and histogram. `labels()` validates and
+        # takes a lock each time (~5 us, twice per request); the series it returns never change.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.pool_in_use = Gauge(
             "conduit_db_pool_connections_in_use",
             "Database connections checked out of the pool",
@@ -122,20 +143,27 @@ class Metrics:
             multiprocess_mode="max",
         )
         self.build_info.labels(version=version, python=platform.python_version()).set(1)
+        # prometheus-client's own collectors (they hold no state, so one instance serves every registry).
+        self.runtime: WorkerRuntime | None = None
+        if self.multiprocess_dir:
+            self.runtime = WorkerRuntime(r)
+        else:
+            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+                r.register(collector)
 
     def request_started(self) -> None:
-        if self._local:
-            self._local.in_flight += 1
-        elif self._files:
-            self._files.in_flight_gauge.inc()
+        self.in_flight.inc()
 
     def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
-        if self._local:
-            self._local.in_flight -= 1
-            self._local.observe(method, route, status, seconds)
-        elif self._files:
-            self._files.in_flight_gauge.dec()
-            self._files.observe(method, route, status, seconds)
+        self.in_flight.dec()
+        series = self._series.get((method, route, status))
+        if series is None:
+            labels = (method, route, str(status))
+            series = (self.requests.labels(*labels), self.latency.labels(*labels))
+            self._series[(method, route, status)] = series
+        requests, latency = series
+        requests.inc()
+        latency.observe(seconds)
 
     def watch_pool(self, engine: AsyncEngine) -> None:
         """Report the pool: read at scrape time by `exposition` with one worker; with several, each
@@ -161,20 +189,34 @@ class Metrics:
 
     def exposition(self) -> bytes:
         self.sample_pool()
-        if not self.multiprocess_dir:
+        if not self.runtime:
             return generate_latest(self.registry)
+        self.runtime.copy()  # this worker's own figures, fresh
+        # prometheus-client's documented way: a new registry with only the files' sums in it.
         merged = CollectorRegistry()
         MultiProcessCollector(merged, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        merged.register(PLATFORM_COLLECTOR)  # python_info: the same in every worker
         return generate_latest(merged)
 
     @asynccontextmanager
     async def lifespan(self, _: Litestar) -> AsyncGenerator[None, None]:
-        """On a clean worker exit, drop its in-flight and pool gauges from the shared directory."""
+        """Several workers: copy this worker's process and GC figures every few seconds; on a clean
+        exit, drop its live gauges (in flight, pool, memory) from the shared directory."""
+        copying = asyncio.create_task(self._copy_runtime_every(RUNTIME_COPY_SECONDS)) if self.runtime else None
         try:
             yield
         finally:
+            if copying:
+                copying.cancel()
+                with suppress(asyncio.CancelledError):
+                    await copying
             if self.multiprocess_dir:
                 mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
+
+    async def _copy_runtime_every(self, seconds: float) -> None:
+        while self.runtime:
+            self.runtime.copy()
+            await asyncio.sleep(seconds)
 
 
 def prepare_multiprocess_dir(configured: str, workers: int) -> None:
@@ -183,13 +225,13 @@ def prepare_multiprocess_dir(configured: str, workers: int) -> None:
     The variable is exported (not only read by settings.py) because prometheus-client reads it in
     each worker at import time to decide where values live.
     """
-    if not configured and workers <= 1:
-        return
+    if workers <= 1 and not os.environ.get(MULTIPROC_DIR_VARIABLE):
+        return  # one worker in this process, where prometheus-client, already imported, keeps values in memory
     directory = Path(configured or tempfile.mkdtemp(prefix="conduit-metrics-"))
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):
         stale.unlink()
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    os.environ[MULTIPROC_DIR_VARIABLE] = str(directory)
 
 
 def create_metrics_route(metrics: Metrics) -> HTTPRouteHandler:

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.processes import AppProcess
 from tests.faults.conftest import DatabaseServer, database_name
@@ -117,6 +119,7 @@ def test_metrics_add_up_every_worker(workdir: Path, database_url: str) -> None:
         while len({re.sub(r"\D", "", path.name) for path in metrics_dir.glob("*.db")}) < 2:
             assert time.monotonic() < deadline, "the second worker never wrote its metrics"
             time.sleep(0.1)
+        _assert_process_series_add_up_over_workers(server)  # first scrape: one worker has not answered any
         series = 'conduit_http_requests_total{method="GET",route="/health/live",status="200"}'
         for _ in range(6):  # whichever worker answers the scrape reports the sum
             text = httpx.get(f"{server.base_url}/metrics", timeout=5).text
@@ -125,3 +128,29 @@ def test_metrics_add_up_every_worker(workdir: Path, database_url: str) -> None:
         assert not (metrics_dir / "counter_999999.db").exists(), "stale metrics of a previous run were kept"
     finally:
         server.stop()
+
+
+def _workers_cpu_seconds(server: AppProcess) -> list[float]:
+    times = [child.cpu_times() for child in psutil.Process(server.process.pid).children()]
+    return [t.user + t.system for t in times]
+
+
+def _assert_process_series_add_up_over_workers(server: AppProcess) -> None:
+    """process_cpu_seconds_total is the sum over the workers (each copies its own figure at start and
+    every few seconds, the scraping worker again at the scrape): near the sum of their CPU times,
+    which one worker's figure (about half) is not, and never above it."""
+    before = _workers_cpu_seconds(server)
+    assert len(before) >= 2, "the server started fewer than two workers"
+    text = httpx.get(f"{server.base_url}/metrics", timeout=5).text
+    after = _workers_cpu_seconds(server)
+    samples = {
+        (sample.name, tuple(sample.labels.values())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    cpu = samples[("process_cpu_seconds_total", ())]
+    assert 0.75 * sum(before) < cpu <= sum(after) + 0.01, (before, cpu, after)
+    assert samples[("process_resident_memory_bytes", ())] > 0
+    assert samples[("process_start_time_seconds", ())] > 0
+    assert samples[("python_gc_objects_collected_total", ("0",))] > 0
+    assert any(name == "python_info" for name, _ in samples)

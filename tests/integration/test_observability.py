@@ -155,8 +155,19 @@ def test_metrics_expose_requests_latency_in_flight_pool_and_build(logged: Logged
     assert _value(samples, "conduit_db_pool_overflow_connections") == 0
     if not logged.settings.is_sqlite:
         assert _value(samples, "conduit_db_pool_size") == logged.settings.db_pool_size
+    assert not [name for name, _ in samples if name.endswith("_created")]  # as with several workers
     build = [key for key in samples if key[0] == "conduit_build_info"]
     assert len(build) == 1 and dict(build[0][1])["version"]
+
+
+def test_metrics_include_prometheus_clients_process_platform_and_gc_series(client: Client) -> None:
+    samples = _samples(client.get("/metrics").text)  # parsed by prometheus-client's own parser
+    assert _value(samples, "process_cpu_seconds_total") > 0
+    assert _value(samples, "process_resident_memory_bytes") > 0
+    assert _value(samples, "process_open_fds") > 0
+    assert _value(samples, "python_gc_objects_collected_total", generation="0") >= 0
+    assert _value(samples, "python_gc_collections_total", generation="2") >= 0
+    assert [dict(labels)["implementation"] for name, labels in samples if name == "python_info"] == ["CPython"]
 
 
 def test_switches_turn_metrics_and_the_request_log_off(database_url: str) -> None:
