@@ -29,10 +29,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
+PREFIX = "conduit"  # of every series name
 LABELS = ("method", "route", "status")
-REQUESTS = ("conduit_http_requests", "HTTP requests answered")
-LATENCY = ("conduit_http_request_duration_seconds", "Time from the request's arrival to the end of its response")
-IN_FLIGHT = ("conduit_http_requests_in_flight", "Requests being handled now")
+REQUESTS = (f"{PREFIX}_http_requests", "HTTP requests answered")
+LATENCY = (f"{PREFIX}_http_request_duration_seconds", "Time from the request's arrival to the end of its response")
+IN_FLIGHT = (f"{PREFIX}_http_requests_in_flight", "Requests being handled now")
 # From a cached read (~1 ms) to the statement timeout (5 s) and beyond.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BUCKET_LABELS = [*(floatToGoString(bound) for bound in LATENCY_BUCKETS), "+Inf"]  # type: ignore[no-untyped-call]
@@ -100,22 +101,22 @@ class Metrics:
             self._local = RequestSeries()
             r.register(self._local)
         self.pool_in_use = Gauge(
-            "conduit_db_pool_connections_in_use",
+            f"{PREFIX}_db_pool_connections_in_use",
             "Database connections checked out of the pool",
             registry=r,
             multiprocess_mode="livesum",
         )
         self.pool_overflow = Gauge(
-            "conduit_db_pool_overflow_connections",
+            f"{PREFIX}_db_pool_overflow_connections",
             "Connections open beyond DB_POOL_SIZE (at most DB_MAX_OVERFLOW)",
             registry=r,
             multiprocess_mode="livesum",
         )
         self.pool_size = Gauge(
-            "conduit_db_pool_size", "Configured pool size (DB_POOL_SIZE)", registry=r, multiprocess_mode="livesum"
+            f"{PREFIX}_db_pool_size", "Configured pool size (DB_POOL_SIZE)", registry=r, multiprocess_mode="livesum"
         )
         self.build_info = Gauge(
-            "conduit_build_info",
+            f"{PREFIX}_build_info",
             "Always 1; labels name the build",
             ("version", "python"),
             registry=r,
