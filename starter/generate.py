@@ -107,6 +107,21 @@ def choose_database(project: Path, database: str) -> None:
         path.write_text(text.replace(DATABASE_URLS["sqlite"], DATABASE_URLS[database]), encoding="utf-8")
 
 
+GENERATION = "## Start your own service\n"
+UPDATES = "### Later improvements of the template\n"
+
+
+def keep_only_updates_in_readme(project: Path) -> None:
+    """The README's generator section speaks of this repository; the service keeps how to update."""
+    readme = project / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(GENERATION), text.find(UPDATES)
+    if not 0 <= start < end:
+        raise SystemExit(f"starter: README.md lacks {GENERATION.strip()!r} before {UPDATES.strip()!r}")
+    generated = "## Later improvements of the template\n\nThis service was generated with Copier from a template.\n"
+    readme.write_text(text[:start] + generated + text[end + len(UPDATES) :], encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--template", type=Path, required=True, help="the template's checkout (Copier's src_path)")
@@ -117,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     project, template = Path.cwd(), args.template.resolve()
     written = [path for path in template_files(template) if (project / path).is_file()]
     choose_database(project, args.database)
+    keep_only_updates_in_readme(project)
     rename_files(project, written, Names(args.name, args.slug))
 
 

@@ -164,6 +164,9 @@ def test_generated_service_names_nothing_conduit_but_its_answers(service: Path) 
         f'DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/{SLUG}.db"' in (service / "service/settings.py").read_text()
     )
     assert not (service / "starter").exists() and not (service / "copier.yml").exists()
+    assert not (service / "mk" / "starter.mk").exists()
+    readme = (service / "README.md").read_text()
+    assert "## Later improvements of the template" in readme and "make new-service" not in readme
 
 
 def test_generated_service_passes_lint_and_its_fast_tests(service: Path) -> None:
