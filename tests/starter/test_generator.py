@@ -197,14 +197,16 @@ def project(upstream: Path, service: Path, tmp_path: Path) -> Path:
     git("init", "--quiet", cwd=project)
     git("add", "--all", cwd=project)
     git("commit", "--quiet", "-m", "generated", cwd=project)
-    readme = project / "README.md"
+    readme, operations = project / "README.md", project / "docs" / "operations.md"
     readme.write_text(readme.read_text() + "\nOur own notes.\n")
+    operations.write_text("<!-- Our on-call rota is in the wiki. -->\n" + operations.read_text())
     git("commit", "--quiet", "-am", "our notes", cwd=project)
     return project
 
 
 def test_copier_update_brings_an_upstream_change_without_conflicts(upstream: Path, project: Path) -> None:
-    """Upstream commit B changes two files the project never touched (one in a renamed folder)."""
+    """Upstream commit B changes a file the project never touched (in a renamed folder) and the end
+    of one whose beginning the project changed: both merge without a conflict."""
     operations = upstream / "docs" / "operations.md"
     operations.write_text(operations.read_text() + "\nConduit's runbook gained a line upstream.\n")
     nginx = upstream / "nginx" / "conduit" / "proxy.conf"
@@ -220,6 +222,7 @@ def test_copier_update_brings_an_upstream_change_without_conflicts(upstream: Pat
         (project / "nginx" / SLUG / "proxy.conf").read_text().startswith("# proxy settings for the bookmarks_api app\n")
     )
     assert "Our own notes." in (project / "README.md").read_text()
+    assert (project / "docs/operations.md").read_text().startswith("<!-- Our on-call rota is in the wiki. -->\n")
     changed = sorted(line[3:] for line in git("status", "--porcelain", cwd=project).splitlines())
     assert changed == [".copier-answers.yml", "docs/operations.md", f"nginx/{SLUG}/proxy.conf"]
     assert files_naming_conduit(project) == [".copier-answers.yml"]
