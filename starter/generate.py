@@ -68,12 +68,12 @@ def rename_files(project: Path, written: Iterable[Path], names: Names) -> None:
     for relative in written:
         path = project / relative
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")  # bytes: line endings stay as they are
         except UnicodeDecodeError:
-            continue  # an image: nothing to rename inside
+            text = ""  # an image: nothing to rename inside
         renamed = rename_text(text, names)
         if renamed != text:
-            path.write_text(renamed, encoding="utf-8")
+            path.write_bytes(renamed.encode("utf-8"))
         target = project / rename_text(str(relative), names)
         if target != path:
             target.parent.mkdir(parents=True, exist_ok=True)
