@@ -167,7 +167,8 @@ def test_generated_service_names_nothing_conduit_but_its_answers(service: Path) 
     assert not (service / "starter").exists() and not (service / "copier.yml").exists()
     assert not (service / "mk" / "starter.mk").exists()
     readme = (service / "README.md").read_text()
-    assert "## Later improvements of the template" in readme and "make new-service" not in readme
+    assert "## Later improvements of the template" in readme
+    assert "make new-service" not in readme and "starter/" not in readme  # what the service does not have
 
 
 def test_generated_service_passes_lint_and_its_fast_tests(service: Path) -> None:
