@@ -55,11 +55,12 @@ def run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> s
 
 
 def _clean_environment() -> dict[str, str]:
-    """This run's environment without what would tie a child to it (its coverage, its xdist worker)."""
+    """This run's environment without what would tie a child to it (coverage, xdist worker, make)."""
     return {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("COV_CORE_", "PYTEST_", "COVERAGE_")) and key != "PYTHONPATH"
+        if not key.startswith(("COV_CORE_", "PYTEST_", "COVERAGE_"))
+        and key not in {"PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
     }
 
 
