@@ -1,9 +1,10 @@
 """Copier's task (copier.yml): make a fresh copy of this repository the named service.
 
-Copier runs it in the generated directory after writing the files, and again, on each version, when
-`copier update` re-creates the old and new copies to merge them, so it must give the same result
-from the same files. It only touches the files the template has just written (named from the
-template's own tree), never a file the project added itself.
+Copier runs it in the new directory after writing the files. `copier update` runs it three times:
+on the old version re-created in a temporary directory, on the new version written over the
+service, and on the new version in another temporary directory; so it gives the same result from
+the same files, and only touches the files the template has just written (named from the template's
+own tree), never one the service added itself.
 """
 
 from __future__ import annotations
