@@ -88,7 +88,15 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def generate(upstream: Path, destination: Path) -> Path:
     """`copier copy` as the issue's acceptance test runs it, with every answer but the name defaulted."""
-    copy = [COPIER, "copy", "--trust", "--defaults", "--quiet", "--vcs-ref=HEAD", f"--data=project_name={NAME}"]
+    copy: list[str | Path] = [
+        COPIER,
+        "copy",
+        "--trust",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref=HEAD",
+        f"--data=project_name={NAME}",
+    ]
     run(*copy, upstream, destination, cwd=upstream)
     return destination
 
