@@ -1,4 +1,4 @@
-"""Locust scenarios: four personas that make a read-heavy Conduit site, and the named load shapes.
+"""Locust scenarios: four personas that make a read-heavy blogging site, and the named load shapes.
 
     LOAD_HOST=http://127.0.0.1:8000 LOAD_SHAPE=smoke locust -f loadtests/locustfile.py --headless
 

@@ -125,10 +125,7 @@ def create_openapi_config(version: str) -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Conduit API",
         version=version,
-        description=(
-            "The RealWorld Conduit API. Authenticate with `Authorization: Token <jwt>` "
-            "(the `token` field of any user response)."
-        ),
+        description="Authenticate with `Authorization: Token <jwt>` (the `token` field of any user response).",
         path="/schema",
         servers=[Server(url="/", description="this server")],
         tags=[Tag(name=name) for name in ("users", "profiles", "articles", "comments", "tags", "health")],

@@ -1,4 +1,4 @@
-"""`make bench-compare`: the same data and the same wrk load on several Conduit back-ends, one table.
+"""`make bench-compare`: the same data and the same wrk load on several RealWorld back-ends, one table.
 
 For each target in order: seed it through its own API with one deterministic data set (dataset.py,
 seeding.py; the names carry the run id and the target's position, the rest is identical), then

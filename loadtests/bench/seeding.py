@@ -1,4 +1,4 @@
-"""Write a bench-compare data set into any Conduit back-end, through its public API only.
+"""Write a bench-compare data set into any RealWorld back-end, through its public API only.
 
 Only what the RealWorld spec defines is used (`{"user": {...}}` envelopes, `Authorization: Token
 <jwt>`, the slugs the back-end returns), so other implementations can be seeded the same way.

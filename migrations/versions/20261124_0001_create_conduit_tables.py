@@ -1,4 +1,4 @@
-"""Create the Conduit tables: users, follows, articles, tags, article_tags, favorites, comments.
+"""Create the tables: users, follows, articles, tags, article_tags, favorites, comments.
 
 Revision ID: 0001
 Revises:

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+PREFIX = "conduit"  # of every series name
 LABELS = ("method", "route", "status")
 # From a cached read (~1 ms) to the statement timeout (5 s) and beyond.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -106,37 +107,37 @@ class Metrics:
         # and they would double the series Prometheus stores for nothing it alerts on.
         disable_created_metrics()  # type: ignore[no-untyped-call]
         r = self.registry
-        self.requests = Counter("conduit_http_requests", "HTTP requests answered", LABELS, registry=r)
+        self.requests = Counter(f"{PREFIX}_http_requests", "HTTP requests answered", LABELS, registry=r)
         self.latency = Histogram(
-            "conduit_http_request_duration_seconds",
+            f"{PREFIX}_http_request_duration_seconds",
             "Time from the request's arrival to the end of its response",
             LABELS,
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
         self.in_flight = Gauge(
-            "conduit_http_requests_in_flight", "Requests being handled now", registry=r, multiprocess_mode="livesum"
+            f"{PREFIX}_http_requests_in_flight", "Requests being handled now", registry=r, multiprocess_mode="livesum"
         )
         # (method, route, status) -> that series' counter and histogram. `labels()` validates and
         # takes a lock each time (~5 us, twice per request); the series it returns never change.
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.pool_in_use = Gauge(
-            "conduit_db_pool_connections_in_use",
+            f"{PREFIX}_db_pool_connections_in_use",
             "Database connections checked out of the pool",
             registry=r,
             multiprocess_mode="livesum",
         )
         self.pool_overflow = Gauge(
-            "conduit_db_pool_overflow_connections",
+            f"{PREFIX}_db_pool_overflow_connections",
             "Connections open beyond DB_POOL_SIZE (at most DB_MAX_OVERFLOW)",
             registry=r,
             multiprocess_mode="livesum",
         )
         self.pool_size = Gauge(
-            "conduit_db_pool_size", "Configured pool size (DB_POOL_SIZE)", registry=r, multiprocess_mode="livesum"
+            f"{PREFIX}_db_pool_size", "Configured pool size (DB_POOL_SIZE)", registry=r, multiprocess_mode="livesum"
         )
         self.build_info = Gauge(
-            "conduit_build_info",
+            f"{PREFIX}_build_info",
             "Always 1; labels name the build",
             ("version", "python"),
             registry=r,

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from service.app import create_app
+from service.ops.metrics import PREFIX
 from tests.faults.conftest import DatabaseServer, asgi_client, database_name, fault_settings
 
 TIMED_OUT = {"errors": {"database": ["did not answer in time, try again shortly"]}}
@@ -28,7 +29,8 @@ async def _signup(client: httpx.AsyncClient, name: str) -> dict[str, str]:
 
 
 def _pool_in_use(metrics_text: str) -> float:
-    line = next(line for line in metrics_text.splitlines() if line.startswith("conduit_db_pool_connections_in_use "))
+    name = f"{PREFIX}_db_pool_connections_in_use "
+    line = next(line for line in metrics_text.splitlines() if line.startswith(name))
     return float(line.split()[1])
 
 

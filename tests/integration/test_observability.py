@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.app import create_app
 from service.ops.logs import configure_logging
+from service.ops.metrics import PREFIX
 from service.settings import Settings
 from tests.support import auth, create_article, make_settings, register
 
@@ -140,23 +141,23 @@ def test_metrics_expose_requests_latency_in_flight_pool_and_build(logged: Logged
     assert response.headers["content-type"].startswith("text/plain")
     samples = _samples(response.text)
     article = {"method": "GET", "route": "/api/articles/{slug}"}
-    assert _value(samples, "conduit_http_requests_total", **article, status="200") == 3
-    assert _value(samples, "conduit_http_requests_total", **article, status="404") == 1
-    assert _value(samples, "conduit_http_requests_total", method="POST", route="/api/articles", status="201") == 1
+    assert _value(samples, f"{PREFIX}_http_requests_total", **article, status="200") == 3
+    assert _value(samples, f"{PREFIX}_http_requests_total", **article, status="404") == 1
+    assert _value(samples, f"{PREFIX}_http_requests_total", method="POST", route="/api/articles", status="201") == 1
     # Unknown paths share one label value: a scanner cannot create a series per path.
-    assert _value(samples, "conduit_http_requests_total", method="GET", route="unmatched", status="404") == 1
-    assert _value(samples, "conduit_http_request_duration_seconds_count", **article, status="200") == 3
-    total = _value(samples, "conduit_http_request_duration_seconds_sum", **article, status="200")
+    assert _value(samples, f"{PREFIX}_http_requests_total", method="GET", route="unmatched", status="404") == 1
+    assert _value(samples, f"{PREFIX}_http_request_duration_seconds_count", **article, status="200") == 3
+    total = _value(samples, f"{PREFIX}_http_request_duration_seconds_sum", **article, status="200")
     assert 0 < total < 10
-    fastest = _value(samples, "conduit_http_request_duration_seconds_bucket", **article, status="200", le="+Inf")
+    fastest = _value(samples, f"{PREFIX}_http_request_duration_seconds_bucket", **article, status="200", le="+Inf")
     assert fastest == 3
-    assert _value(samples, "conduit_http_requests_in_flight") == 1  # this scrape
-    assert _value(samples, "conduit_db_pool_connections_in_use") == 0
-    assert _value(samples, "conduit_db_pool_overflow_connections") == 0
+    assert _value(samples, f"{PREFIX}_http_requests_in_flight") == 1  # this scrape
+    assert _value(samples, f"{PREFIX}_db_pool_connections_in_use") == 0
+    assert _value(samples, f"{PREFIX}_db_pool_overflow_connections") == 0
     if not logged.settings.is_sqlite:
-        assert _value(samples, "conduit_db_pool_size") == logged.settings.db_pool_size
+        assert _value(samples, f"{PREFIX}_db_pool_size") == logged.settings.db_pool_size
     assert not [name for name, _ in samples if name.endswith("_created")]  # as with several workers
-    build = [key for key in samples if key[0] == "conduit_build_info"]
+    build = [key for key in samples if key[0] == f"{PREFIX}_build_info"]
     assert len(build) == 1 and dict(build[0][1])["version"]
 
 
@@ -178,7 +179,7 @@ def test_switches_turn_metrics_and_the_request_log_off(database_url: str) -> Non
     metrics_only = create_app(make_settings(database_url, request_log_enabled=False))
     with TestClient(metrics_only) as client:
         assert "x-request-id" in client.get("/health/live").headers
-        assert "conduit_http_requests_total" in client.get("/metrics").text
+        assert f"{PREFIX}_http_requests_total" in client.get("/metrics").text
 
 
 def test_console_format_in_development_is_readable(database_url: str) -> None:

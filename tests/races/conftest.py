@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +53,11 @@ class RaceServer:
 @pytest.fixture(scope="session", params=BACKENDS)
 def race_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RaceServer]:
     workdir = tmp_path_factory.mktemp(f"races-{request.param}")
-    database = (
-        sqlite_database(workdir) if request.param == "sqlite" else server_database(request.param, "conduit_races")
-    )
+    database: AbstractContextManager[str]
+    if request.param == "sqlite":
+        database = sqlite_database(workdir)
+    else:
+        database = server_database(request.param, "conduit_races")
     with database as database_url:
         env = {
             "DATABASE_URL": database_url,

@@ -74,9 +74,7 @@ def test_the_mariadb_variant_points_the_app_at_mariadb_and_leaves_postgresql_out
     services = resolved[MARIADB.name]["services"]
     assert "db" not in services, "the MariaDB variant must not start PostgreSQL too"
     for name in ("migrate", "app", "load-seed"):
-        assert services[name]["environment"]["DATABASE_URL"] == (
-            "mysql+asyncmy://conduit:compose-config-check@mariadb:3306/conduit"
-        ), name
+        assert services[name]["environment"]["DATABASE_URL"] == _mariadb_url(), name
     assert services["mariadb"]["image"] == "mariadb:10.11"
     assert services["mariadb"]["healthcheck"]["test"] == ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"]
     assert "--character-set-server=utf8mb4" in services["mariadb"]["command"]
@@ -94,23 +92,21 @@ def _break(config: dict[str, Any], change: Callable[[dict[str, Any]], object]) -
     return broken
 
 
+def _mariadb_url(driver: str = "mysql+asyncmy", password: str = "compose-config-check", host: str = "mariadb") -> str:
+    return f"{driver}://conduit:{password}@{host}:3306/conduit"
+
+
 BREAKAGES: dict[str, tuple[Callable[[dict[str, Any]], object], str]] = {
     "DATABASE_URL names another service": (
-        lambda s: s["app"]["environment"].update(
-            DATABASE_URL="mysql+asyncmy://conduit:compose-config-check@db:3306/conduit"
-        ),
+        lambda s: s["app"]["environment"].update(DATABASE_URL=_mariadb_url(host="db")),
         "app: DATABASE_URL's host is 'db', not the mariadb service's",
     ),
     "DATABASE_URL with PostgreSQL's driver": (
-        lambda s: s["migrate"]["environment"].update(
-            DATABASE_URL="postgresql+asyncpg://conduit:compose-config-check@mariadb:3306/conduit"
-        ),
+        lambda s: s["migrate"]["environment"].update(DATABASE_URL=_mariadb_url(driver="postgresql+asyncpg")),
         "migrate: DATABASE_URL's drivername is 'postgresql+asyncpg'",
     ),
     "DATABASE_URL with another password": (
-        lambda s: s["load-seed"]["environment"].update(
-            DATABASE_URL="mysql+asyncmy://conduit:other@mariadb:3306/conduit"
-        ),
+        lambda s: s["load-seed"]["environment"].update(DATABASE_URL=_mariadb_url(password="other")),
         "load-seed: DATABASE_URL's password is '***'",
     ),
     "migrate does not wait for the health check": (

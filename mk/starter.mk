@@ -1,0 +1,11 @@
+# The project generator (copier.yml, starter/): a new service from this repository's committed
+# state, with the Copier version pinned in requirements/dev.lock. It asks the questions NAME and DATA
+# do not answer (or takes their defaults when not run from a terminal). Not part of a generated service.
+
+NAME ?= My Service
+
+.PHONY: new-service
+
+new-service: venv ## A new service from this repository: make new-service DEST=../bookmarks NAME="Bookmarks API" [DATA="database=postgresql"]
+	@test -n "$(DEST)" || { echo 'make new-service needs DEST=<new directory>, e.g. DEST=../bookmarks NAME="Bookmarks API"' >&2; exit 2; }
+	@$(BIN)/copier copy --trust --vcs-ref HEAD $$(test -t 0 || echo --defaults) --data project_name="$(NAME)" $(foreach item,$(DATA),--data $(item)) "$(CURDIR)" "$(DEST)"

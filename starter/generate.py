@@ -1,0 +1,141 @@
+"""Copier's task (copier.yml): make a fresh copy of this repository the named service.
+
+Copier runs it in the new directory after writing the files. `copier update` runs it three times:
+on the old version re-created in a temporary directory, on the new version written over the
+service, and on the new version in another temporary directory; so it gives the same result from
+the same files, and only touches the files the template has just written (named from the template's
+own tree), never one the service added itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+NAME = "conduit"
+
+
+@dataclass(frozen=True)
+class Names:
+    """How the new service is written where the repository writes conduit, Conduit or CONDUIT."""
+
+    title: str  # "Bookmarks API": prose and titles
+    slug: str  # "bookmarks_api": identifiers, paths, metric prefix, database names, Docker user
+
+    @property
+    def pascal(self) -> str:
+        return "".join(part.capitalize() for part in self.slug.split("_"))
+
+
+TITLE = "Conduit API"
+# "Conduit API" first, so "the Conduit API" becomes "the Bookmarks API", not "the Bookmarks API API".
+_ANY_CASE = re.compile(f"(?-i:{TITLE})|{NAME}", re.IGNORECASE)
+
+
+def rename_text(text: str, names: Names) -> str:
+    """conduit -> slug, CONDUIT -> SLUG, ConduitUser -> BookmarksApiUser, Conduit and "Conduit API" -> the title."""
+
+    def replace(match: re.Match[str]) -> str:
+        found, end = match.group(0), match.end()
+        if found == TITLE:
+            return names.title
+        if found == NAME:
+            return names.slug
+        if found == NAME.upper():
+            return names.slug.upper()
+        if found == NAME.capitalize():
+            if end < len(match.string) and (match.string[end].isalnum() or match.string[end] == "_"):
+                return names.pascal  # part of an identifier (a class name)
+            return names.title
+        return names.slug  # any other casing
+
+    return _ANY_CASE.sub(replace, text)
+
+
+def template_files(template: Path) -> list[Path]:
+    """Every file of the template, relative to its root, the template's own .git left out."""
+    return sorted(
+        path.relative_to(template)
+        for path in template.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(template).parts[:1]
+    )
+
+
+def rename_files(project: Path, written: Iterable[Path], names: Names) -> None:
+    """Rename in the text of each written file, then move those whose path names conduit."""
+    for relative in written:
+        path = project / relative
+        try:
+            text = path.read_bytes().decode("utf-8")  # bytes: line endings stay as they are
+        except UnicodeDecodeError:
+            text = ""  # an image: nothing to rename inside
+        renamed = rename_text(text, names)
+        if renamed != text:
+            path.write_bytes(renamed.encode("utf-8"))
+        target = project / rename_text(str(relative), names)
+        if target != path:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(target)  # over a version from an earlier run (copier update writes there)
+            _remove_empty_parents(path.parent, project)
+
+
+def _remove_empty_parents(directory: Path, root: Path) -> None:
+    while directory != root and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent
+
+
+DATABASE_URLS = {
+    "sqlite": "sqlite+aiosqlite:///var/conduit.db",
+    "postgresql": "postgresql+asyncpg://postgres@127.0.0.1:5432/conduit",
+    "mariadb": "mysql+asyncmy://root@127.0.0.1:3306/conduit",
+}
+DATABASE_URL_FILES = ("service/settings.py", ".env.example")
+
+
+def choose_database(project: Path, database: str) -> None:
+    """Make `database` the default DATABASE_URL (before the rename names the database)."""
+    for relative in DATABASE_URL_FILES:
+        path = project / relative
+        text = path.read_text(encoding="utf-8")
+        if DATABASE_URLS["sqlite"] not in text:
+            raise SystemExit(
+                f"starter: {relative} no longer names {DATABASE_URLS['sqlite']}; update starter/generate.py"
+            )
+        path.write_text(text.replace(DATABASE_URLS["sqlite"], DATABASE_URLS[database]), encoding="utf-8")
+
+
+GENERATION = "## Start your own service\n"
+UPDATES = "### Later improvements of the template\n"
+
+
+def keep_only_updates_in_readme(project: Path) -> None:
+    """The README's generator section speaks of this repository; the service keeps how to update."""
+    readme = project / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(GENERATION), text.find(UPDATES)
+    if not 0 <= start < end:
+        raise SystemExit(f"starter: README.md lacks {GENERATION.strip()!r} before {UPDATES.strip()!r}")
+    generated = "## Later improvements of the template\n\nThis service was generated with Copier from a template.\n"
+    readme.write_text(text[:start] + generated + text[end + len(UPDATES) :], encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--template", type=Path, required=True, help="the template's checkout (Copier's src_path)")
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--slug", required=True)
+    parser.add_argument("--database", choices=sorted(DATABASE_URLS), default="sqlite")
+    args = parser.parse_args(argv)
+    project, template = Path.cwd(), args.template.resolve()
+    written = [path for path in template_files(template) if (project / path).is_file()]
+    choose_database(project, args.database)
+    keep_only_updates_in_readme(project)
+    rename_files(project, written, Names(args.name, args.slug))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The project generator (copier.yml, starter/generate.py): a new service named as asked, with
+nothing named conduit, whose lint and tests pass, and that `copier update` brings forward.
+
+Everything runs on throwaway clones in a temporary directory: the repository itself gets no commit.
+The generated service reuses this checkout's virtual environment (VENV=), so nothing is installed.
+The full suites of a generated service run in .github/workflows/starter.yml.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from starter.generate import DATABASE_URLS, Names, choose_database, rename_text
+
+REPO = Path(__file__).resolve().parents[2]
+VENV = Path(sys.executable).parent.parent
+COPIER = VENV / "bin" / "copier"
+NAME, SLUG = "Bookmarks API", "bookmarks_api"
+# Author and committer for the throwaway repositories, whatever the machine's git configuration.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "starter test",
+    "GIT_AUTHOR_EMAIL": "starter@example.com",
+    "GIT_COMMITTER_NAME": "starter test",
+    "GIT_COMMITTER_EMAIL": "starter@example.com",
+}
+# What a generated service's fast tests run: the files whose subject the rename touches (metric
+# names, OpenAPI title, settings' default database, migrations, the seed, the docs' links).
+FAST_TESTS = [
+    "tests/unit/test_settings_and_limits.py",
+    "tests/integration/test_openapi_and_app.py",
+    "tests/integration/test_observability.py",
+    "tests/integration/test_cli_and_seed.py",
+    "tests/integration/test_migrations.py",
+    "tests/docs",  # links into renamed paths, and to README headings the generator removes
+]
+
+
+def run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env={**_clean_environment(), **GIT_ENV, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result.stdout
+
+
+def _clean_environment() -> dict[str, str]:
+    """This run's environment without what would tie a child to it (coverage, xdist worker, make)."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("COV_CORE_", "PYTEST_", "COVERAGE_"))
+        and key not in {"PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+    }
+
+
+def git(*args: str, cwd: Path) -> str:
+    return run("git", *args, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throwaway clone of this checkout, with its uncommitted changes committed there (not here)."""
+    clone = tmp_path_factory.mktemp("upstream") / "stack"
+    git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone), cwd=REPO)
+    changed = git("ls-files", "--modified", "--others", "--exclude-standard", "-z", cwd=REPO).split("\0")
+    deleted = set(git("ls-files", "--deleted", "-z", cwd=REPO).split("\0"))
+    for relative in filter(None, changed):
+        if relative not in deleted:
+            (clone / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / relative, clone / relative)
+    for relative in filter(None, deleted):
+        (clone / relative).unlink(missing_ok=True)
+    git("add", "--all", cwd=clone)
+    git("commit", "--quiet", "--allow-empty", "-m", "the checkout as it is", cwd=clone)
+    return clone
+
+
+def generate(upstream: Path, destination: Path) -> Path:
+    """`copier copy` as the issue's acceptance test runs it, with every answer but the name defaulted."""
+    copy: list[str | Path] = [
+        COPIER,
+        "copy",
+        "--trust",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref=HEAD",
+        f"--data=project_name={NAME}",
+    ]
+    run(*copy, upstream, destination, cwd=upstream)
+    return destination
+
+
+@pytest.fixture(scope="module")
+def service(upstream: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(upstream, tmp_path_factory.mktemp("generated") / "bookmarks")
+
+
+def files_naming_conduit(root: Path) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if relative.parts[0] in {".git", ".mypy_cache", ".pytest_cache", ".ruff_cache"}:
+            continue
+        in_text = path.is_file() and b"conduit" in path.read_bytes().lower()
+        if in_text or "conduit" in str(relative).lower():
+            found.append(str(relative))
+    return found
+
+
+def make(service: Path, target: str) -> str:
+    """A make target of the generated service, with this checkout's virtual environment as it is."""
+    return run("make", f"VENV={VENV}", "-o", f"{VENV}/bin/.installed", target, cwd=service)
+
+
+def test_rename_keeps_each_spelling_in_its_place() -> None:
+    names = Names(NAME, SLUG)
+    assert rename_text('title="Conduit API"', names) == 'title="Bookmarks API"'
+    assert rename_text("conduit_http_requests_total", names) == "bookmarks_api_http_requests_total"
+    assert rename_text("class ConduitUser(FastHttpUser):", names) == "class BookmarksApiUser(FastHttpUser):"
+    assert rename_text("Welcome to Conduit.", names) == "Welcome to Bookmarks API."
+    assert rename_text("CONDUIT_X and nginx/conduit/", names) == "BOOKMARKS_API_X and nginx/bookmarks_api/"
+    assert rename_text("the conduit api, cOnDuIt", names) == "the bookmarks_api api, bookmarks_api"
+
+
+def test_database_answer_sets_the_default_database_url(tmp_path: Path) -> None:
+    (tmp_path / "service").mkdir()
+    for relative in ("service/settings.py", ".env.example"):
+        shutil.copy2(REPO / relative, tmp_path / relative)
+    choose_database(tmp_path, "mariadb")
+    for relative in ("service/settings.py", ".env.example"):
+        text = (tmp_path / relative).read_text()
+        assert DATABASE_URLS["mariadb"] in text and DATABASE_URLS["sqlite"] not in text, relative
+
+
+@pytest.mark.parametrize(("title", "slug"), [("X", "a"), ("X" * 40, "x" * 20)], ids=["shortest", "longest"])
+def test_python_stays_formatted_whatever_the_name_length(title: str, slug: str, tmp_path: Path) -> None:
+    """ruff would wrap a line the rename lengthens, or join one it shortens: `make lint` would fail."""
+    shutil.copy2(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    for relative in git("ls-files", "*.py", ":!starter", ":!tests/starter", cwd=REPO).split():
+        text = (REPO / relative).read_text()
+        if "conduit" in text.lower():
+            (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / relative).write_text(rename_text(text, Names(title, slug)))
+    run(VENV / "bin" / "ruff", "format", "--check", "--diff", ".", cwd=tmp_path)
+    run(VENV / "bin" / "ruff", "check", "--select=E501", ".", cwd=tmp_path)
+
+
+def test_generated_service_names_nothing_conduit_but_its_answers(service: Path) -> None:
+    assert files_naming_conduit(service) == [".copier-answers.yml"]
+    assert (service / "nginx" / SLUG / "server.conf").is_file()
+    assert 'title="Bookmarks API"' in (service / "service" / "openapi.py").read_text()
+    assert (
+        f'DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/{SLUG}.db"' in (service / "service/settings.py").read_text()
+    )
+    assert not (service / "starter").exists() and not (service / "copier.yml").exists()
+    assert not (service / "mk" / "starter.mk").exists()
+    readme = (service / "README.md").read_text()
+    assert "## Later improvements of the template" in readme
+    assert "make new-service" not in readme and "starter/" not in readme  # what the service does not have
+
+
+def test_generated_service_passes_lint_and_its_fast_tests(service: Path) -> None:
+    cache = REPO / ".mypy_cache"
+    if cache.is_dir():  # mypy re-checks only the renamed modules: seconds instead of a minute
+        shutil.copytree(cache, service / ".mypy_cache", dirs_exist_ok=True)
+    make(service, "lint")
+    pytest_ = VENV / "bin" / "pytest"
+    # SQLite only; and not the real server's start (14 s), which the workflow's full run has.
+    only_sqlite = "not postgresql and not mariadb and not serve_commands"
+    run(
+        pytest_,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *FAST_TESTS,
+        "-k",
+        only_sqlite,
+        cwd=service,
+        env={"PYTHONPATH": str(service)},
+    )
+
+
+@pytest.fixture
+def project(upstream: Path, service: Path, tmp_path: Path) -> Path:
+    """The generated service as its owner keeps it: in git, with a change of their own committed."""
+    project = tmp_path / "bookmarks"
+    shutil.copytree(service, project, ignore=shutil.ignore_patterns(".mypy_cache", ".ruff_cache", "var"))
+    git("init", "--quiet", cwd=project)
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "-m", "generated", cwd=project)
+    readme, operations = project / "README.md", project / "docs" / "operations.md"
+    readme.write_text(readme.read_text() + "\nOur own notes.\n")
+    operations.write_text("<!-- Our on-call rota is in the wiki. -->\n" + operations.read_text())
+    git("commit", "--quiet", "-am", "our notes", cwd=project)
+    return project
+
+
+def test_copier_update_brings_an_upstream_change_without_conflicts(upstream: Path, project: Path) -> None:
+    """Upstream commit B changes a file the project never touched (in a renamed folder) and the end
+    of one whose beginning the project changed: both merge without a conflict."""
+    operations = upstream / "docs" / "operations.md"
+    operations.write_text(operations.read_text() + "\nConduit's runbook gained a line upstream.\n")
+    nginx = upstream / "nginx" / "conduit" / "proxy.conf"
+    nginx.write_text("# proxy settings for the conduit app\n" + nginx.read_text())
+    git("commit", "--quiet", "-am", "upstream improvement", cwd=upstream)
+    try:
+        run(COPIER, "update", "--trust", "--defaults", "--quiet", cwd=project)
+    finally:
+        git("reset", "--quiet", "--hard", "HEAD~1", cwd=upstream)  # the module's other tests use commit A
+
+    assert "Bookmarks API's runbook gained a line upstream." in (project / "docs/operations.md").read_text()
+    assert (
+        (project / "nginx" / SLUG / "proxy.conf").read_text().startswith("# proxy settings for the bookmarks_api app\n")
+    )
+    assert "Our own notes." in (project / "README.md").read_text()
+    assert (project / "docs/operations.md").read_text().startswith("<!-- Our on-call rota is in the wiki. -->\n")
+    changed = sorted(line[3:] for line in git("status", "--porcelain", cwd=project).splitlines())
+    assert changed == [".copier-answers.yml", "docs/operations.md", f"nginx/{SLUG}/proxy.conf"]
+    assert files_naming_conduit(project) == [".copier-answers.yml"]
+    for relative in changed:
+        assert "<<<<<<<" not in (project / relative).read_text(), relative
