@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from deploy.nginx import NGINX_DIR, ROOT
+from deploy.nginx import ROOT, SITE_DIR
 from service.ops.health import READINESS_TIMEOUT_SECONDS
 from service.settings import Settings, parse_environment
 
@@ -115,7 +115,7 @@ def nginx_directives() -> dict[str, str]:
     """The single-valued directives of nginx/conduit/server.conf and proxy.conf (the first of each)."""
     directives: dict[str, str] = {}
     for name in ("server.conf", "proxy.conf"):
-        for key, value in re.findall(r"^\s*([a-z_]+) ([^;{]+);", (NGINX_DIR / "conduit" / name).read_text(), re.M):
+        for key, value in re.findall(r"^\s*([a-z_]+) ([^;{]+);", (SITE_DIR / name).read_text(), re.M):
             directives.setdefault(key, value.strip())
     return directives
 
@@ -151,7 +151,7 @@ def expected_ingress_annotations() -> dict[str, str]:
 def expected_sign_in_limit() -> dict[str, str]:
     """server.conf's `limit_req ... burst=N` at compose's default NGINX_AUTH_RATE, as ingress-nginx
     says it: requests per second, and the burst as a multiple of them."""
-    server = (NGINX_DIR / "conduit" / "server.conf").read_text()
+    server = (SITE_DIR / "server.conf").read_text()
     bursts = set(re.findall(r"limit_req zone=conduit_auth burst=(\d+) nodelay;", server))
     (rate,) = re.findall(r"NGINX_AUTH_RATE:-(\d+)r/s", (ROOT / "docker-compose.yml").read_text())
     (burst,) = bursts
@@ -191,7 +191,8 @@ def _containers(resource: Resource) -> list[Resource]:
 
 
 def _image_name_and_tag(image: str) -> tuple[str, str]:
-    """("conduit-app", "0.1.0") from "registry:5000/team/conduit-app:0.1.0"; no tag gives ""."""
+    """("conduit-app", "0.1.0") from "registry:5000/team/conduit-app:0.1.0".
+    No tag gives ""."""
     name, _, tag = image.rsplit("/", 1)[-1].partition(":")
     return name, tag
 
@@ -204,7 +205,8 @@ def app_problems(resources: list[Resource], overlay: str) -> list[str]:
         return ["no Deployment conduit"]
     deployment = deployments[0]
     pod = _pod_spec(deployment)
-    (config,) = [c for c in _find(resources, "ConfigMap") if c["metadata"]["name"].startswith("conduit-config")]
+    configs = _find(resources, "ConfigMap")
+    (config,) = [c for c in configs if c["metadata"]["name"].startswith("conduit-config")]
     environment = {**config["data"], "SECRET_KEY": "k" * 48}
     try:
         settings = parse_environment(Settings, environment).validate()
@@ -334,12 +336,10 @@ def ingress_problems(resources: list[Resource]) -> list[str]:
             problems.append(f"{_name(ingress)}: /metrics reachable from outside")
         for rule in ingress["spec"]["rules"]:
             for path in rule["http"]["paths"]:
-                port = path["backend"]["service"]["port"]
-                if path["backend"]["service"]["name"] != "conduit" or port.get("name", port.get("number")) not in (
-                    "http",
-                    APP_PORT,
-                ):
-                    problems.append(f"{_name(ingress)}: {path['path']} does not go to Service conduit's http port")
+                service = path["backend"]["service"]
+                port = service["port"].get("name", service["port"].get("number"))
+                if service["name"] != "conduit" or port not in ("http", APP_PORT):
+                    problems.append(f"{_name(ingress)}: {path['path']} misses Service conduit's http port")
     if limited_paths != SIGN_IN_PATHS:
         problems.append(f"the sign-in rate limit covers {sorted(limited_paths)}, not {sorted(SIGN_IN_PATHS)}")
     if not any("/metrics" in {p["path"] for r in i["spec"]["rules"] for p in r["http"]["paths"]} for i in ingresses):

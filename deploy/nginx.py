@@ -47,12 +47,16 @@ def render_template(text: str, values: Mapping[str, str]) -> str:
     return TEMPLATE_VARIABLE.sub(substitute, text)
 
 
+# The server block and its includes (nginx.conf includes them by this folder name).
+SITE_DIR = NGINX_DIR / "conduit"
+
+
 def prepare_nginx(conf_dir: Path, values: Mapping[str, str]) -> Path:
     """Lay out an nginx prefix in conf_dir: links to the repository's files, rendered templates."""
     conf_dir.mkdir(parents=True, exist_ok=True)
     links = {
         "nginx.conf": NGINX_DIR / "nginx.conf",
-        "conduit": NGINX_DIR / "conduit",
+        SITE_DIR.name: SITE_DIR,
         "mime.types": Path("/etc/nginx/mime.types"),
     }
     for name, target in links.items():

@@ -29,20 +29,37 @@ class Names:
     def pascal(self) -> str:
         return "".join(part.capitalize() for part in self.slug.split("_"))
 
+    @property
+    def dns(self) -> str:
+        """ "bookmarks-api": Kubernetes names, labels and namespaces allow no underscore (RFC 1123)."""
+        return self.slug.replace("_", "-")
+
 
 TITLE = "Conduit API"
 # "Conduit API" first, so "the Conduit API" becomes "the Bookmarks API", not "the Bookmarks API API".
 _ANY_CASE = re.compile(f"(?-i:{TITLE})|{NAME}", re.IGNORECASE)
 
 
-def rename_text(text: str, names: Names) -> str:
-    """conduit -> slug, CONDUIT -> SLUG, ConduitUser -> BookmarksApiUser, Conduit and "Conduit API" -> the title."""
+# Files that name Kubernetes objects: there a lone "conduit" is an object name, written names.dns.
+KUBERNETES_FILES = re.compile(r"^(deploy/k8s/|tests/k8s/|deploy/kubernetes\.py$)")
+
+
+def rename_text(text: str, names: Names, *, kubernetes: bool = False) -> str:
+    """conduit -> slug, CONDUIT -> SLUG, ConduitUser -> BookmarksApiUser, Conduit and "Conduit API" -> the title.
+    A conduit joined by a hyphen ("conduit-app", "conduit-migrate") is a DNS-style name: names.dns. In
+    Kubernetes files a lone conduit is one too; one joined by an underscore stays an identifier."""
 
     def replace(match: re.Match[str]) -> str:
-        found, end = match.group(0), match.end()
+        found, start, end = match.group(0), match.start(), match.end()
         if found == TITLE:
             return names.title
         if found == NAME:
+            before = match.string[start - 1] if start else ""
+            after = match.string[end] if end < len(match.string) else ""
+            if "-" in (before, after) or (kubernetes and "_" not in (before, after)):
+                return names.dns
+            if after.isalnum():  # a Markdown anchor of a heading: "#conduitreplicadown"
+                return names.pascal.lower()
             return names.slug
         if found == NAME.upper():
             return names.slug.upper()
@@ -72,7 +89,7 @@ def rename_files(project: Path, written: Iterable[Path], names: Names) -> None:
             text = path.read_bytes().decode("utf-8")  # bytes: line endings stay as they are
         except UnicodeDecodeError:
             text = ""  # an image: nothing to rename inside
-        renamed = rename_text(text, names)
+        renamed = rename_text(text, names, kubernetes=bool(KUBERNETES_FILES.match(relative.as_posix())))
         if renamed != text:
             path.write_bytes(renamed.encode("utf-8"))
         target = project / rename_text(str(relative), names)

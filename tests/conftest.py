@@ -109,7 +109,11 @@ def mariadb_database(prefix: str = "conduit_test", migrated: bool = True) -> Ite
         asyncio.run(_admin(f"DROP DATABASE IF EXISTS `{name}`", MARIADB_ADMIN_URL))
 
 
-def server_database(backend: str, prefix: str = "conduit_test", migrated: bool = True) -> AbstractContextManager[str]:
+def server_database(
+    backend: str,
+    prefix: str = "conduit_test",
+    migrated: bool = True,
+) -> AbstractContextManager[str]:
     """A fresh database on the PostgreSQL or MariaDB test server, migrated unless `migrated` is false."""
     if backend == "postgresql":
         return postgres_database(prefix, migrated)

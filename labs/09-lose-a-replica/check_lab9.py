@@ -19,6 +19,7 @@ from tests.conftest import skip_or_fail
 REPLICAS = ("127.0.0.1:8381", "127.0.0.1:8382", "127.0.0.1:8383")
 KILLED = REPLICAS[2]
 BEFORE, AFTER = "9m", "16m"  # one minute before the kill, six after
+ARTICLE_LIST_200 = 'method="GET", route="/api/articles", status="200"'
 
 
 def incident() -> list[dict[str, str]]:
@@ -34,7 +35,7 @@ def incident() -> list[dict[str, str]]:
             requests, up = "0+600x10 6900+900x9", "1x20"
         series.append(
             {
-                "series": f'conduit_http_requests_total{{{labels}, method="GET", route="/api/articles", status="200"}}',
+                "series": f"conduit_http_requests_total{{{labels}, {ARTICLE_LIST_200}}}",
                 "values": requests,
             }
         )
@@ -69,7 +70,10 @@ def test_the_killed_replica_pages_after_a_minute(tmp_path: Path) -> None:
         "description": "Prometheus could not scrape the replica for a minute; it is down or hung.",
         "runbook_url": "docs/operations.md#conduitreplicadown",
     }
-    firing = {"exp_labels": {"job": "conduit", "instance": KILLED, "severity": "page"}, "exp_annotations": annotations}
+    firing = {
+        "exp_labels": {"job": "conduit", "instance": KILLED, "severity": "page"},
+        "exp_annotations": annotations,
+    }
     replay(
         tmp_path,
         {
@@ -114,7 +118,13 @@ def test_each_replica_share_of_the_traffic_is_recorded(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["job:conduit_http_requests:rate1m", "instance:conduit_http_requests:share1m"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "job:conduit_http_requests:rate1m",
+        "instance:conduit_http_requests:share1m",
+    ],
+)
 def test_the_new_rules_are_recording_rules_of_the_repository(name: str) -> None:
     records = {
         rule.get("record")

@@ -47,13 +47,16 @@ def rendered(kubectl: str) -> dict[str, list[Resource]]:
     return {overlay: render(overlay, kubectl) for overlay in OVERLAYS}
 
 
+APP = "conduit"  # the app's object names (a generated service renames it; lines keep their length)
+
+
 def one(resources: list[Resource], kind: str, name: str) -> Resource:
     (found,) = [r for r in resources if r["kind"] == kind and r["metadata"]["name"] == name]
     return found
 
 
 def app_container(resources: list[Resource]) -> Resource:
-    container: Resource = one(resources, "Deployment", "conduit")["spec"]["template"]["spec"]["containers"][0]
+    container: Resource = one(resources, "Deployment", f"{APP}")["spec"]["template"]["spec"]["containers"][0]
     return container
 
 
@@ -63,7 +66,7 @@ def config(resources: list[Resource]) -> dict[str, str]:
     return data
 
 
-def pod(resources: list[Resource], kind: str = "Deployment", name: str = "conduit") -> Resource:
+def pod(resources: list[Resource], kind: str = "Deployment", name: str = APP) -> Resource:
     spec: Resource = one(resources, kind, name)["spec"]["template"]["spec"]
     return spec
 
@@ -119,7 +122,7 @@ BREAKAGES: dict[str, tuple[str, Callable[[list[Resource]], object], str]] = {
         lambda r: config(r).update(ENVIRONMENT="development"),
         "the ConfigMap does not set ENVIRONMENT=production",
     ),
-    "a setting the app refuses": ("prod", lambda r: config(r).update(LOG_LEVEL="LOUD"), "ConfigMap conduit-config"),
+    "a setting the app refuses": ("prod", lambda r: config(r).update(LOG_LEVEL="LOUD"), f"ConfigMap {APP}-config"),
     "another serve command than the image's": (
         "prod",
         lambda r: app_container(r)["command"].__setitem__(-1, "4"),
@@ -137,7 +140,7 @@ BREAKAGES: dict[str, tuple[str, Callable[[list[Resource]], object], str]] = {
     ),
     "one image on latest": (
         "prod",
-        lambda r: pod(r, "Job", "conduit-migrate")["containers"][0].update(image="conduit-app:latest"),
+        lambda r: pod(r, "Job", f"{APP}-migrate")["containers"][0].update(image=f"{APP}-app:latest"),
         "the images' tags are not one pinned tag",
     ),
     "production on another tag": (
@@ -147,18 +150,18 @@ BREAKAGES: dict[str, tuple[str, Callable[[list[Resource]], object], str]] = {
     ),
     "Locust on another tag than the app": (
         "dev",
-        lambda r: pod(r, "Deployment", "locust-worker")["containers"][0].update(image="conduit-loadtest:old"),
+        lambda r: pod(r, "Deployment", "locust-worker")["containers"][0].update(image=f"{APP}-loadtest:old"),
         "the images' tags are not one pinned tag",
     ),
     "no memory limit": (
         "prod",
         lambda r: app_container(r)["resources"].pop("limits"),
-        "Deployment/conduit container conduit: no cpu and memory requests or no memory limit",
+        f"Deployment/{APP} container {APP}: no cpu and memory requests or no memory limit",
     ),
     "writable root file system in the init step": (
         "prod",
         lambda r: pod(r)["initContainers"][0]["securityContext"].update(readOnlyRootFilesystem=False),
-        "Deployment/conduit container conduit: root file system writable",
+        f"Deployment/{APP} container {APP}: root file system writable",
     ),
     "Locust worker as root": (
         "dev",
@@ -167,66 +170,66 @@ BREAKAGES: dict[str, tuple[str, Callable[[list[Resource]], object], str]] = {
     ),
     "a larger body at the edge": (
         "prod",
-        lambda r: ingress_annotations(r, "conduit").update({A + "proxy-body-size": "10m"}),
-        f"Ingress/conduit: {A}proxy-body-size is '10m', nginx/ says '1m'",
+        lambda r: ingress_annotations(r, f"{APP}").update({A + "proxy-body-size": "10m"}),
+        f"Ingress/{APP}: {A}proxy-body-size is '10m', nginx/ says '1m'",
     ),
     "a longer read timeout on sign-in": (
         "prod",
-        lambda r: ingress_annotations(r, "conduit-sign-in").update({A + "proxy-read-timeout": "60"}),
-        f"Ingress/conduit-sign-in: {A}proxy-read-timeout is '60', nginx/ says '30'",
+        lambda r: ingress_annotations(r, f"{APP}-sign-in").update({A + "proxy-read-timeout": "60"}),
+        f"Ingress/{APP}-sign-in: {A}proxy-read-timeout is '60', nginx/ says '30'",
     ),
     "another sign-in rate": (
         "prod",
-        lambda r: ingress_annotations(r, "conduit-sign-in").update({A + "limit-rps": "100"}),
-        "Ingress/conduit-sign-in: rate limit",
+        lambda r: ingress_annotations(r, f"{APP}-sign-in").update({A + "limit-rps": "100"}),
+        f"Ingress/{APP}-sign-in: rate limit",
     ),
     "the rate limit on every path": (
         "prod",
-        lambda r: ingress_annotations(r, "conduit").update(expected_sign_in_limit()),
+        lambda r: ingress_annotations(r, f"{APP}").update(expected_sign_in_limit()),
         "the sign-in rate limit covers ['/', '/api/users', '/api/users/login']",
     ),
     "/metrics open at the edge": (
         "prod",
-        lambda r: ingress_annotations(r, "conduit-metrics").pop(A + "denylist-source-range"),
-        "Ingress/conduit-metrics: /metrics reachable from outside",
+        lambda r: ingress_annotations(r, f"{APP}-metrics").pop(A + "denylist-source-range"),
+        f"Ingress/{APP}-metrics: /metrics reachable from outside",
     ),
     "anyone reaches the pods": (
         "prod",
-        lambda r: one(r, "NetworkPolicy", "conduit")["spec"]["ingress"][0]["from"][0].pop("namespaceSelector"),
+        lambda r: one(r, "NetworkPolicy", f"{APP}")["spec"]["ingress"][0]["from"][0].pop("namespaceSelector"),
         "the API pods accept connections from",
     ),
     "the pods reach the internet": (
         "prod",
-        lambda r: one(r, "NetworkPolicy", "conduit")["spec"]["egress"].append({"ports": [{"port": 443}]}),
+        lambda r: one(r, "NetworkPolicy", f"{APP}")["spec"]["egress"].append({"ports": [{"port": 443}]}),
         "the API pods may connect to ports [53, 443, 5432]",
     ),
     "a committed Secret": (
         "prod",
-        lambda r: r.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "conduit-secrets"}}),
+        lambda r: r.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{APP}-secrets"}}),
         "a Secret is rendered",
     ),
     "a committed SECRET_KEY": (
         "prod",
         lambda r: app_container(r)["env"].append({"name": "SECRET_KEY", "value": "k" * 48}),
-        "Deployment/conduit: SECRET_KEY has a committed value",
+        f"Deployment/{APP}: SECRET_KEY has a committed value",
     ),
     "HPA on memory": (
         "prod",
-        lambda r: one(r, "HorizontalPodAutoscaler", "conduit")["spec"]["metrics"][0]["resource"].update(name="memory"),
-        "the HPA does not scale Deployment conduit on CPU",
+        lambda r: one(r, "HorizontalPodAutoscaler", f"{APP}")["spec"]["metrics"][0]["resource"].update(name="memory"),
+        f"the HPA does not scale Deployment {APP} on CPU",
     ),
     "PDB on other pods": (
         "prod",
-        lambda r: one(r, "PodDisruptionBudget", "conduit")["spec"]["selector"]["matchLabels"].update(
+        lambda r: one(r, "PodDisruptionBudget", f"{APP}")["spec"]["selector"]["matchLabels"].update(
             {"app.kubernetes.io/component": "migrate"}
         ),
-        "PodDisruptionBudget conduit does not select the API pods",
+        f"PodDisruptionBudget {APP} does not select the API pods",
     ),
-    "no migration Job": ("prod", lambda r: r.remove(one(r, "Job", "conduit-migrate")), "missing Job conduit-migrate"),
-    "no PDB": ("prod", lambda r: r.remove(one(r, "PodDisruptionBudget", "conduit")), "missing PodDisruptionBudget"),
+    "no migration Job": ("prod", lambda r: r.remove(one(r, "Job", f"{APP}-migrate")), f"missing Job {APP}-migrate"),
+    "no PDB": ("prod", lambda r: r.remove(one(r, "PodDisruptionBudget", f"{APP}")), "missing PodDisruptionBudget"),
     "the database cluster renamed": (
         "dev",
-        lambda r: one(r, "Cluster", "conduit-db")["metadata"].update(name="other-db"),
+        lambda r: one(r, "Cluster", f"{APP}-db")["metadata"].update(name="other-db"),
         "Cluster other-db: nothing uses 'name: other-db-app'",
     ),
     "a load run at every apply": (
@@ -243,17 +246,17 @@ BREAKAGES: dict[str, tuple[str, Callable[[list[Resource]], object], str]] = {
     ),
     "Locust through another host": (
         "dev",
-        lambda r: pod(r, "Job", "locust-master")["containers"][0]["env"][1].update(value="http://conduit:80"),
-        "Locust targets ['http://conduit:80']",
+        lambda r: pod(r, "Job", "locust-master")["containers"][0]["env"][1].update(value=f"http://{APP}:80"),
+        f"Locust targets ['http://{APP}:80']",
     ),
     "Locust workers shut out": (
         "dev",
-        lambda r: r.remove(one(r, "NetworkPolicy", "conduit-allow-locust")),
+        lambda r: r.remove(one(r, "NetworkPolicy", f"{APP}-allow-locust")),
         "no NetworkPolicy lets the Locust workers reach the API pods",
     ),
     "ServiceMonitor on another path": (
         "prod",
-        lambda r: one(r, "ServiceMonitor", "conduit")["spec"]["endpoints"][0].update(path="/metricz"),
+        lambda r: one(r, "ServiceMonitor", f"{APP}")["spec"]["endpoints"][0].update(path="/metricz"),
         "ServiceMonitor does not scrape /metrics on the http port",
     ),
 }
@@ -303,16 +306,16 @@ def test_schema_validation_is_strict(rendered: dict[str, list[Resource]]) -> Non
     resources = copy.deepcopy(rendered["prod"])
     assert schema_problems(resources) == []
     pod(resources)["containers"][0]["readinessProbe"]["httpGett"] = {"path": "/health/ready"}
-    one(resources, "HorizontalPodAutoscaler", "conduit")["spec"]["minReplicas"] = "three"
+    one(resources, "HorizontalPodAutoscaler", f"{APP}")["spec"]["minReplicas"] = "three"
     problems = schema_problems(resources)
-    assert any(p.startswith("Deployment/conduit:") and "httpGett" in p for p in problems), problems
-    assert any(p.startswith("HorizontalPodAutoscaler/conduit:") and "three" in p for p in problems), problems
+    assert any(p.startswith(f"Deployment/{APP}:") and "httpGett" in p for p in problems), problems
+    assert any(p.startswith(f"HorizontalPodAutoscaler/{APP}:") and "three" in p for p in problems), problems
 
 
 def test_custom_resources_are_not_schema_checked(rendered: dict[str, list[Resource]]) -> None:
     """Said plainly: a Cluster with a misspelt field passes schema_problems (no CRD schema here)."""
     resources = copy.deepcopy(rendered["dev"])
-    one(resources, "Cluster", "conduit-db")["spec"]["instancez"] = 3
+    one(resources, "Cluster", f"{APP}-db")["spec"]["instancez"] = 3
     assert schema_problems(resources) == []
 
 

@@ -139,7 +139,9 @@ def test_promtool_accepts_the_compose_and_the_native_configuration(tmp_path: Pat
 def test_the_native_configuration_scrapes_each_replica_with_the_rules_of_the_repository() -> None:
     config = native_prometheus_config((8381, 8382, 8383), 8384)
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert jobs["conduit"]["static_configs"] == [{"targets": ["127.0.0.1:8381", "127.0.0.1:8382", "127.0.0.1:8383"]}]
+    assert jobs["conduit"]["static_configs"] == [
+        {"targets": ["127.0.0.1:8381", "127.0.0.1:8382", "127.0.0.1:8383"]},
+    ]
     assert "dns_sd_configs" not in jobs["conduit"]
     assert config["rule_files"] == [str(RULES_DIR / "*.yml")]
 

@@ -241,7 +241,10 @@ def test_prometheus_scrapes_both_replicas_and_records_their_request_rate(http: h
     while time.monotonic() < deadline:
         for _ in range(10):
             assert http.get("/api/tags").status_code == 200
-        samples = query_prometheus(stack.prometheus_url, 'instance:conduit_http_requests:rate1m{job="conduit"}')
+        samples = query_prometheus(
+            stack.prometheus_url,
+            'instance:conduit_http_requests:rate1m{job="conduit"}',
+        )
         rates = {sample["metric"]["instance"]: float(sample["value"][1]) for sample in samples}
         if set(rates) == replicas and all(rate > 0 for rate in rates.values()):
             break
@@ -249,7 +252,10 @@ def test_prometheus_scrapes_both_replicas_and_records_their_request_rate(http: h
     assert set(rates) == replicas, f"request-rate series {rates}, replicas {replicas}"
     assert all(rate > 0 for rate in rates.values()), rates
     # The raw counter agrees: every replica answered /api/tags.
-    raw = query_prometheus(stack.prometheus_url, 'sum by (instance) (conduit_http_requests_total{route="/api/tags"})')
+    raw = query_prometheus(
+        stack.prometheus_url,
+        'sum by (instance) (conduit_http_requests_total{route="/api/tags"})',
+    )
     assert {sample["metric"]["instance"] for sample in raw} == replicas
     up = query_prometheus(stack.prometheus_url, 'up{job="conduit"}')
     assert {sample["metric"]["instance"]: sample["value"][1] for sample in up} == dict.fromkeys(replicas, "1")

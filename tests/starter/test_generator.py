@@ -131,6 +131,16 @@ def test_rename_keeps_each_spelling_in_its_place() -> None:
     assert rename_text("Welcome to Conduit.", names) == "Welcome to Bookmarks API."
     assert rename_text("CONDUIT_X and nginx/conduit/", names) == "BOOKMARKS_API_X and nginx/bookmarks_api/"
     assert rename_text("the conduit api, cOnDuIt", names) == "the bookmarks_api api, bookmarks_api"
+    assert (
+        rename_text("image: conduit-app, Job conduit-migrate", names)
+        == "image: bookmarks-api-app, Job bookmarks-api-migrate"
+    )
+    assert rename_text("operations.md#conduitreplicadown", names) == "operations.md#bookmarksapireplicadown"
+    yaml = "name: conduit\nnamespace: conduit-dev\nzone: conduit_auth"
+    assert (
+        rename_text(yaml, names, kubernetes=True)
+        == "name: bookmarks-api\nnamespace: bookmarks-api-dev\nzone: bookmarks_api_auth"
+    )
 
 
 def test_database_answer_sets_the_default_database_url(tmp_path: Path) -> None:
