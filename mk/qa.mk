@@ -23,5 +23,5 @@ qa-catalogue: venv ## Rewrite the bad-input table in qa/README.md from qa/catalo
 audit: venv ## Security lint of service/ (ruff S rules) and dependency scan (pip-audit; needs its vulnerability service)
 	@echo "== ruff security rules (S) over service/"
 	@$(BIN)/ruff check --select S --no-cache service
-	@echo "== pip-audit over requirements/prod.lock"
+	@echo "== pip-audit over the image's packages (uv.lock without the dev groups)"
 	@$(BIN)/python -m qa.audit
