@@ -3,6 +3,7 @@
     python -m loadtests.run --shape smoke --local-app          # `make load`
     python -m loadtests.run --shape ramp --host https://staging.example.org
     python -m loadtests.run --shape smoke --workers 2 --local-app   # master + 2 worker processes
+    python -m loadtests.run --shape smoke --local-app --behaviour-only   # `make test`: no latency gate
 
 The folder (reports/load/<UTC time>-<shape>/) gets Locust's CSV files and HTML report, summary.json
 (the gate verdict and the workers that reported in) and chart.png. The exit code is Locust's: 0 when
@@ -52,9 +53,14 @@ def local_app(workdir: Path, seed_args: Sequence[str] = ()) -> Iterator[str]:
             leftover.unlink()
 
 
-def run_locust(host: str, shape: str, out: Path, workers: int) -> int:
+def run_locust(host: str, shape: str, out: Path, workers: int, enforce_budgets: bool = True) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    env = _env(LOAD_HOST=host, LOAD_SHAPE=shape, LOAD_SUMMARY_JSON=str(out / "summary.json"))
+    env = _env(
+        LOAD_HOST=host,
+        LOAD_SHAPE=shape,
+        LOAD_SUMMARY_JSON=str(out / "summary.json"),
+        LOAD_BUDGETS="enforce" if enforce_budgets else "report",
+    )
     common = ["-f", str(LOCUSTFILE), "--host", host]
     reports = ["--csv", str(out / "locust"), "--csv-full-history", "--html", str(out / "report.html")]
     master = [
@@ -90,6 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=0, help="Locust worker processes (0: one local process)")
     parser.add_argument("--local-app", action="store_true", help="start the app on a fresh seeded SQLite database")
     parser.add_argument("--out", type=Path, help="report folder (default reports/load/<UTC time>-<shape>)")
+    parser.add_argument(
+        "--behaviour-only",
+        action="store_true",
+        help="gate on errors only; print the latency figures without judging them (a busy machine cannot fail it)",
+    )
     args = parser.parse_args(argv)
     shapes.stages(args.shape)  # an unknown shape fails here, before anything starts
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -97,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: Path = args.out or ROOT / "reports" / "load" / f"{stamp}-{args.shape}{suffix}"
     with contextlib.ExitStack() as stack:
         host = stack.enter_context(local_app(ROOT / "var" / "load" / stamp)) if args.local_app else args.host
-        code = run_locust(host, args.shape, out, args.workers)
+        code = run_locust(host, args.shape, out, args.workers, enforce_budgets=not args.behaviour_only)
     history = out / "locust_stats_history.csv"
     if history.exists():
         with contextlib.suppress(ValueError):

@@ -9,7 +9,7 @@ TEST_SUITES += qa
 
 .PHONY: qa qa-catalogue audit
 
-qa: venv ## Black-box QA suite: journeys, error paths, OWASP pack, Schemathesis, browser (BASE_URL=... for a deployment)
+qa: venv ## Black-box QA suite: journeys, error paths, OWASP pack, Schemathesis, browser (its own app on QA_PORT, or BASE_URL=...)
 	@mkdir -p reports/qa
 ifeq ($(strip $(BASE_URL)),)
 	@$(BIN)/python -m qa.run_local $(QA_PYTEST)

@@ -1,4 +1,5 @@
-"""End to end: a run that misses a gate exits non-zero and names the threshold it missed."""
+"""End to end: a run that misses a gate exits non-zero and names the threshold it missed, even in
+the behaviour-only mode of `make test` (errors are always gated)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,18 @@ def test_a_run_against_a_dead_host_fails_its_error_ratio_gate(tmp_path: Path) ->
     dead = f"http://127.0.0.1:{processes.free_port(run.PORT_RANGE)}"  # nothing listens there: every request fails
     out = tmp_path / "report"
     result = subprocess.run(
-        [sys.executable, "-m", "loadtests.run", "--shape", "smoke", "--host", dead, "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "loadtests.run",
+            "--shape",
+            "smoke",
+            "--host",
+            dead,
+            "--behaviour-only",
+            "--out",
+            str(out),
+        ],
         env=run._env(LOAD_SMOKE_SECONDS="4", LOAD_THINK_MIN="0.1", LOAD_THINK_MAX="0.3"),
         cwd=run.ROOT,
         capture_output=True,
