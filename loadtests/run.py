@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,11 @@ LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
 PORT_RANGE = range(8200, 8300)  # this suite's ports; anything in use is skipped
 
 
+def _shuffled(ports: range) -> list[int]:
+    """The range in random order: runs started at once (other checkouts) then rarely want the same port."""
+    return random.sample(ports, len(ports))
+
+
 def _env(**extra: str) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), **extra}
     return env
@@ -41,10 +47,9 @@ def local_app(workdir: Path, seed_args: Sequence[str] = ()) -> Iterator[str]:
     database = workdir / "conduit.db"
     env = _env(DATABASE_URL=f"sqlite+aiosqlite:///{database}", ENVIRONMENT="test", LOG_LEVEL="WARNING")
     subprocess.run([sys.executable, "-m", "loadtests.seed", *seed_args], env=env, check=True, cwd=ROOT)
-    port = int(os.environ["LOAD_PORT"]) if os.environ.get("LOAD_PORT") else processes.free_port(PORT_RANGE)
-    app = processes.AppProcess(env, workdir / "app.log", port=port)
+    port = int(os.environ["LOAD_PORT"]) if os.environ.get("LOAD_PORT") else None
+    app = processes.start_app(env, workdir / "app.log", port=port, candidates=_shuffled(PORT_RANGE))
     try:
-        app.wait_ready()
         print(f"app: {app.base_url} (log {app.log})")
         yield app.base_url
     finally:
@@ -69,7 +74,7 @@ def run_locust(host: str, shape: str, out: Path, workers: int, enforce_budgets: 
     ]  # fmt: skip
     if workers == 0:
         return subprocess.run(master, env=env, cwd=ROOT, check=False).returncode
-    port = processes.free_port(PORT_RANGE)
+    port = processes.free_port(_shuffled(PORT_RANGE))
     master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
     master += ["--expect-workers", str(workers), "--expect-workers-max-wait", "30"]
     master_process = subprocess.Popen(master, env=env, cwd=ROOT)
