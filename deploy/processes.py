@@ -82,9 +82,10 @@ def tail(path: Path | None, lines: int = 30) -> str:
 
 
 def wait_for_http(
-    url: str, process: subprocess.Popen[bytes] | None = None, log: Path | None = None, timeout: float = 30.0
+    url: str, process: subprocess.Popen[bytes] | None = None, log: Path | None = None, timeout: float = 120.0
 ) -> None:
-    """Return once `url` answers 200; fail at once if `process` exits first."""
+    """Return once `url` answers 200; fail at once if `process` exits first. The timeout is long:
+    it only ends a wait for a server that will never answer, and a busy machine starts one slowly."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -129,7 +130,7 @@ class AppProcess:
                 [*command, "--workers", str(workers)], env=environment, cwd=workdir, stdout=output, stderr=output
             )
 
-    def wait_ready(self, path: str = "/health/ready", timeout: float = 60.0) -> None:
+    def wait_ready(self, path: str = "/health/ready", timeout: float = 120.0) -> None:
         """Until the child itself answers: a 200 from another program that holds the port does not count."""
         deadline = time.monotonic() + timeout
         while True:

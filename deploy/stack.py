@@ -136,7 +136,7 @@ class Stack:
         if checked.returncode != 0:
             raise StackError(f"nginx -t failed:\n{checked.stdout}{checked.stderr}")
         self.nginx = self._spawn(nginx_command(conf, daemon=False), conf_dir / "nginx.out")
-        wait_for_http(f"{self.url}/nginx-health", self.nginx, conf_dir / "error.log", timeout=10)
+        wait_for_http(f"{self.url}/nginx-health", self.nginx, conf_dir / "error.log")
 
     def processes(self) -> dict[str, int]:
         named = {f"app-{port}": process.pid for port, process in self.apps.items()}
