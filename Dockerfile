@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The Conduit API image: dependencies from the hashed lock file, the app as plain source, a
+# The Conduit API image: dependencies from uv.lock (hashes checked), the app as plain source, a
 # non-root user, no compiler. Built by docker-compose.yml (services app and migrate).
 #
 #   docker build -t conduit-app .
@@ -7,37 +7,41 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# --- build: a virtualenv holding exactly requirements/prod.lock ----------------------------
+# --- build: a virtualenv holding exactly uv.lock's runtime packages --------------------------
 FROM ${PYTHON_IMAGE} AS build
 
-# pip compiles the packages' bytecode here: the runtime file system is read-only (compose).
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
-
-WORKDIR /build
-COPY requirements/prod.lock requirements/prod.lock
-# --require-hashes: every file is checked against the lock; --only-binary: wheels only, so the
-# image never needs a compiler (every locked package ships manylinux wheels for x86_64 and arm64).
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary :all: -r requirements/prod.lock
-
-# --- loadtest: Locust and the load scenarios (compose profile `load`) ----------------------
-# The scenarios import the service (seed data, settings), so this image holds the full dev lock.
-FROM ${PYTHON_IMAGE} AS loadtest
-
+# uv compiles the packages' bytecode here: the runtime file system is read-only (compose).
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
-    PATH=/opt/venv/bin:$PATH \
+    UV_NO_CACHE=1 \
+    UV_COMPILE_BYTECODE=1 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/opt/venv
+
+WORKDIR /build
+COPY requirements/bootstrap.lock pyproject.toml uv.lock ./
+# uv from the hashed bootstrap lock (into a throwaway place), then the same uv.lock as .venv:
+# --locked refuses a lock that disagrees with pyproject.toml, every file is checked against the
+# lock's hashes, --no-dev leaves out the dependency groups (tests, linters, granian), and
+# --no-build takes wheels only, so the image never needs a compiler (every locked package ships
+# manylinux wheels for x86_64 and arm64). The app itself is plain source under /app.
+RUN python -m venv /opt/uv \
+    && /opt/uv/bin/pip install --require-hashes -r requirements/bootstrap.lock \
+    && /opt/uv/bin/uv sync --locked --no-dev --no-install-project --no-build
+
+# --- loadtest: Locust and the load scenarios (compose profile `load`) ----------------------
+# The scenarios import the service (seed data, settings), so this image holds the dev group too.
+FROM build AS loadtest
+
+ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 
-WORKDIR /app
-COPY requirements/dev.lock requirements/dev.lock
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary :all: -r requirements/dev.lock \
+RUN /opt/uv/bin/uv sync --locked --no-install-project --no-build \
     && groupadd --system --gid 10001 conduit \
     && useradd --system --uid 10001 --gid conduit --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin conduit
+WORKDIR /app
 COPY alembic.ini ./
 COPY migrations/ migrations/
 COPY service/ service/

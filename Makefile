@@ -1,6 +1,6 @@
 # The two commands a newcomer needs are `make run` and `make test`; `make help` lists the rest.
-# Every target bootstraps the virtual environment from the lock files first, so a fresh
-# machine with only Python 3.11+ and make needs nothing else.
+# Every target bootstraps the virtual environment from uv.lock first, so a fresh machine with
+# only Python 3.11+ and make needs nothing else.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -8,6 +8,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
+# uv syncs this environment (not another one it would find or create) and never downloads a Python.
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export PYTHONPATH := $(CURDIR)
@@ -19,17 +23,26 @@ TEST_SUITES :=
 
 .PHONY: help venv run migrate seed test test-py lint format lock clean
 
+# The column is as wide as the longest target name, so no name runs into its description.
 help: ## List the commands
-	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "} \
+		{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > width) width = length($$1) } \
+		END { for (i = 1; i <= NR; i++) printf "  \033[36m%-*s\033[0m  %s\n", width, name[i], text[i] }'
 
-$(BIN)/.installed: requirements/dev.lock requirements/bootstrap.lock
+# uv comes first, from requirements/bootstrap.lock (pip checks its hashes); it then makes .venv
+# exactly what uv.lock says: every dependency group (the image leaves them out) and the project
+# itself, editable.
+$(BIN)/.uv-installed: requirements/bootstrap.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required; set PYTHON=python3.x")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bootstrap.lock
-	@$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements/dev.lock
 	@touch $@
 
-venv: $(BIN)/.installed ## Create .venv from the lock files (every target does this first)
+$(BIN)/.installed: $(BIN)/.uv-installed uv.lock pyproject.toml
+	@$(UV) sync --locked --quiet
+	@touch $@
+
+venv: $(BIN)/.installed ## Create .venv from uv.lock (every target does this first)
 
 run: venv ## Migrate the database named by DATABASE_URL (SQLite by default) and serve the API on HOST:PORT
 	@$(BIN)/python -m service.cli migrate
@@ -58,13 +71,18 @@ lint: venv ## ruff (lint + format check) and mypy
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
 
-format: venv ## Apply ruff's fixes and formatting
-	@$(BIN)/ruff check --fix .
+# Formatting first: it fixes long lines that `ruff check --fix` cannot. Then the fixable rules,
+# and formatting again for what the fixes moved; the exit status is non-zero only for what is
+# left for a person (ruff check lists it).
+format: venv ## Format with ruff and apply its fixable rules; fails only for what needs a person
 	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .; status=$$?; $(BIN)/ruff format --quiet . && exit $$status
 
-lock: venv ## Re-resolve requirements/*.lock from pyproject.toml (after changing dependencies)
-	@$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 -q -o requirements/prod.lock
-	@$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -q -o requirements/dev.lock
+# One command for every pin: uv.lock from pyproject.toml, the file pip bootstraps uv from, and .venv.
+lock: $(BIN)/.uv-installed ## Re-resolve uv.lock after changing pyproject.toml (UPGRADE=1: newest allowed versions), export requirements/bootstrap.lock, sync .venv
+	@$(UV) lock $(if $(UPGRADE),--upgrade)
+	@$(UV) export --frozen --only-group bootstrap --no-emit-project --format requirements-txt --quiet -o requirements/bootstrap.lock
+	@$(MAKE) --no-print-directory venv
 
 clean: ## Remove the virtual environment, local databases and reports
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache htmlcov .coverage reports

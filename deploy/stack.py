@@ -149,7 +149,7 @@ class Stack:
         if checked.returncode != 0:
             raise StackError(f"nginx -t failed:\n{checked.stdout}{checked.stderr}")
         self.nginx = self._spawn(nginx_command(conf, daemon=False), conf_dir / "nginx.out")
-        wait_for_http(f"{self.url}/nginx-health", self.nginx, conf_dir / "error.log", timeout=10)
+        wait_for_http(f"{self.url}/nginx-health", self.nginx, conf_dir / "error.log")
 
     def _start_prometheus(self, port: int) -> None:
         conf_dir = self.run_dir / "prometheus"

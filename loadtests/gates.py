@@ -1,6 +1,8 @@
 """Pass/fail gates for a load run: the error ratio and p95/p99 per endpoint group (gates.toml).
 
 Pure functions on plain figures; loadtests/hooks.py feeds them Locust's statistics when a run ends.
+The budgets (latency, request count) depend on the machine; `make test` checks behaviour only
+(enforce_budgets=False: the run sent requests and few failed), `make load` enforces them too.
 """
 
 from __future__ import annotations
@@ -60,18 +62,23 @@ def load_gates(path: Path = DEFAULT_GATES) -> Gates:
     return Gates(float(raw["max_error_ratio"]), int(raw.get("min_requests", 1)), groups)
 
 
-def evaluate(gates: Gates, stats: Sequence[EndpointStats]) -> Verdict:
-    """Every threshold the run missed, each named with its group, endpoint, figure and limit."""
+def evaluate(gates: Gates, stats: Sequence[EndpointStats], enforce_budgets: bool = True) -> Verdict:
+    """Every threshold the run missed, each named with its group, endpoint, figure and limit.
+
+    Without enforce_budgets only what a slow machine cannot change counts: the run sent at least
+    one request, and no more than max_error_ratio of them failed.
+    """
     verdict = Verdict()
     total = sum(s.requests for s in stats)
     failed = sum(s.failures for s in stats)
-    if total < gates.min_requests:
-        verdict.failures.append(f"min_requests: {total} requests < {gates.min_requests}")
+    min_requests = gates.min_requests if enforce_budgets else 1
+    if total < min_requests:
+        verdict.failures.append(f"min_requests: {total} requests < {min_requests}")
     ratio = failed / total if total else 0.0
     if ratio > gates.max_error_ratio:
         limit = gates.max_error_ratio
         verdict.failures.append(f"max_error_ratio: {ratio:.2%} of {total} requests failed > {limit:.2%}")
-    for s in stats:
+    for s in stats if enforce_budgets else ():
         group = gates.group_of(s.endpoint)
         if group is None or s.requests == 0:
             continue

@@ -18,10 +18,10 @@ import random
 import uuid
 from typing import Any
 
-from locust import LoadTestShape, between, events, task
+from locust import LoadTestShape, between, events, runners, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests import hooks, shapes
 from loadtests.seed import LOAD_PASSWORD, SeedSize, email
@@ -40,6 +40,11 @@ _runners: list[WorkerRunner] = []  # this process's worker runner, when it is a 
 def _on_init(environment: Environment, **_kwargs: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         _runners.append(environment.runner)
+    if isinstance(environment.runner, MasterRunner):
+        # Locust drops a worker that missed 3 one-second heartbeats; a worker starved of CPU on a
+        # busy machine misses them while it is well. Locust has no option for it: its module
+        # constant, read each time a worker reports (docs/upgrading.md).
+        runners.HEARTBEAT_LIVENESS = int(os.environ.get("LOAD_HEARTBEAT_LIVENESS", "30"))
     hooks.install(environment)
 
 

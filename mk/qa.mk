@@ -9,7 +9,7 @@ TEST_SUITES += qa
 
 .PHONY: qa qa-catalogue audit
 
-qa: venv ## Black-box QA suite: journeys, error paths, OWASP pack, Schemathesis, browser (BASE_URL=... for a deployment)
+qa: venv ## Black-box QA suite: journeys, error paths, OWASP pack, Schemathesis, browser (its own app on QA_PORT, or BASE_URL=...)
 	@mkdir -p reports/qa
 ifeq ($(strip $(BASE_URL)),)
 	@$(BIN)/python -m qa.run_local $(QA_PYTEST)
@@ -23,5 +23,5 @@ qa-catalogue: venv ## Rewrite the bad-input table in qa/README.md from qa/catalo
 audit: venv ## Security lint of service/ (ruff S rules) and dependency scan (pip-audit; needs its vulnerability service)
 	@echo "== ruff security rules (S) over service/"
 	@$(BIN)/ruff check --select S --no-cache service
-	@echo "== pip-audit over requirements/prod.lock"
+	@echo "== pip-audit over the image's packages (uv.lock without the dev groups)"
 	@$(BIN)/python -m qa.audit

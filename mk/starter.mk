@@ -1,5 +1,5 @@
 # The project generator (copier.yml, starter/): a new service from this repository's committed
-# state, with the Copier version pinned in requirements/dev.lock. It asks the questions NAME and DATA
+# state, with the Copier version pinned in uv.lock. It asks the questions NAME and DATA
 # do not answer (or takes their defaults when not run from a terminal). Not part of a generated service.
 
 NAME ?= My Service

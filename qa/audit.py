@@ -1,4 +1,5 @@
-"""`make audit`, the dependency half: pip-audit over the production lock file, with an honest verdict.
+"""`make audit`, the dependency half: pip-audit over the image's packages (uv.lock without the dev
+groups), with an honest verdict.
 
 pip-audit prints "No known vulnerabilities found" even when it could audit nothing (every package
 "not found" because the vulnerability service is unreachable); this wrapper counts what was really
@@ -10,18 +11,31 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> int:
+def runtime_requirements() -> str:
+    """The packages `uv sync --no-dev` puts in the image, pinned and hashed, exported from uv.lock."""
     command = [
-        str(Path(sys.executable).parent / "pip-audit"),
-        "--requirement", str(ROOT / "requirements" / "prod.lock"),
-        "--disable-pip", "--no-deps", "--progress-spinner", "off", "--timeout", "30", "--format", "json",
+        str(Path(sys.executable).parent / "uv"), "export", "--frozen", "--no-dev", "--no-emit-project",
+        "--format", "requirements-txt", "--quiet",
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+def main() -> int:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as requirements:
+        requirements.write(runtime_requirements())
+        requirements.flush()
+        command = [
+            str(Path(sys.executable).parent / "pip-audit"),
+            "--requirement", requirements.name,
+            "--disable-pip", "--no-deps", "--progress-spinner", "off", "--timeout", "30", "--format", "json",
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from deploy.processes import AppProcess
+from deploy.processes import start_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,10 +40,9 @@ def main(pytest_args: list[str]) -> int:
         )
         log_path = ROOT / "reports" / "qa" / "app.log"
         port = int(os.environ["QA_PORT"]) if os.environ.get("QA_PORT") else None  # else any free port
-        app = AppProcess(env, log_path, port=port)
+        app = start_app(env, log_path, port=port)
         exit_code = 1
         try:
-            app.wait_ready()
             print(f"qa: app started at {app.base_url} on {env['DATABASE_URL'].split('://')[0]}", flush=True)
             qa_env = {**os.environ, "BASE_URL": app.base_url, "QA_SECRET_KEY": secret}
             exit_code = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=qa_env, cwd=ROOT).returncode

@@ -141,7 +141,8 @@ def test_profiles_with_and_without_a_token(client: httpx.Client, author: User, r
 def test_body_less_requests_with_a_json_content_type(
     client: httpx.Client, author: User, reader: User, article: dict[str, object]
 ) -> None:
-    """Spec quirk Q10: clients send Content-Type: application/json (and stray bodies) everywhere."""
+    """Spec quirk Q10 (docs/spec-quirks.md): clients send Content-Type: application/json (and stray
+    bodies) everywhere."""
     followed = client.post(f"/api/profiles/{author.username}/follow", headers=reader.auth, content=b'{"x": 1}')
     assert followed.status_code == 200
     favorited = client.post(f"/api/articles/{article['slug']}/favorite", headers=reader.auth)

@@ -48,8 +48,9 @@ def utcnow() -> datetime:
 
 
 # Column types whose MariaDB/MySQL spelling must differ (the migrations use them too):
-# DATETIME(6), as a plain DATETIME would drop the fraction (spec quirk Q1); MEDIUMTEXT where a value
-# can pass TEXT's 64 KiB (an article body of 65,536 characters, a stored answer that holds one).
+# DATETIME(6), as a plain DATETIME would drop the fraction (spec quirk Q1, docs/spec-quirks.md);
+# MEDIUMTEXT where a value can pass TEXT's 64 KiB (an article body of 65,536 characters, a stored
+# answer that holds one).
 TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql")
 LONG_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql")
 _NAIVE_UTC = frozenset({"sqlite", "mysql"})  # databases whose timestamp type has no zone
@@ -59,7 +60,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every database.
 
     PostgreSQL stores `timestamptz`; SQLite and MariaDB have no zone in the type, so values are
-    normalised to UTC on the way in and the zone is re-attached on the way out (spec quirk Q1).
+    normalised to UTC on the way in and the zone is re-attached on the way out (spec quirk Q1,
+    docs/spec-quirks.md).
     """
 
     impl = TIMESTAMP

@@ -87,8 +87,9 @@ Timestamp = Annotated[
 
 
 def format_timestamp(value: datetime) -> str:
-    """UTC with exactly three fractional digits and a `Z` (spec quirk Q1). Plain `isoformat()`
-    drops a zero fraction and msgspec writes no zone for naive values, so neither is used."""
+    """UTC with exactly three fractional digits and a `Z` (spec quirk Q1, docs/spec-quirks.md).
+    Plain `isoformat()` drops a zero fraction and msgspec writes no zone for naive values, so
+    neither is used."""
     utc = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     return utc.isoformat(timespec="milliseconds") + "Z"
 

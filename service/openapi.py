@@ -53,7 +53,7 @@ def refine_openapi_schema(app: Litestar) -> None:
 
     - Litestar documents a 400 for every operation with parameters; this service answers every
       invalid input with the spec's 422 (errors.py), so the 400 entries would be false.
-    - Timestamps are pre-formatted strings (spec quirk Q1); mark them `date-time` for clients.
+    - Timestamps are pre-formatted strings (spec quirk Q1, docs/spec-quirks.md); mark them `date-time` for clients.
     """
     openapi = app.openapi_schema  # built once and cached: the changes below are what /schema serves
     for path_item in (openapi.paths or {}).values():

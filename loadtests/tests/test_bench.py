@@ -8,8 +8,10 @@ import asyncio
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -44,6 +46,23 @@ def test_wrk_output_becomes_a_result_with_cpu_per_request() -> None:
     assert (result.rps, result.p50_ms, result.p99_ms, result.errors) == (811.5, 2.5, 12.0, 3)
     assert result.cpu_ms == pytest.approx(2.0)
     assert result.db_cpu_ms is None
+
+
+def test_a_window_in_which_no_request_finished_is_measured_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a core starved by other work a one-second window can end before any request does."""
+    starved = WRK_OUTPUT.replace("812 requests in", "0 requests in").replace("811.50", "0.00")
+    outputs = iter(["warm-up", starved, starved, WRK_OUTPUT])
+    calls: list[list[str]] = []
+
+    def fake_run(command: list[str], **_kwargs: object) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 0, stdout=next(outputs))
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    server = psutil.Process()
+    result = bench.run_wrk(bench.Endpoint("list", "http://127.0.0.1:1/x"), None, "0", (1, 1), 4, server)
+    assert len(calls) == 4  # warm-up, two empty windows, the measured one
+    assert result.rps == 811.5
 
 
 def test_bench_db_names_one_engine_or_all() -> None:

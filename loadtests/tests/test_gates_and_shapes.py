@@ -42,6 +42,19 @@ def test_an_empty_run_fails() -> None:
     assert verdict.failures == ["min_requests: 3 requests < 50"]
 
 
+def test_behaviour_only_ignores_the_budgets_a_slow_machine_misses() -> None:
+    slow = [_stats("GET /api/articles", p95=9000, p99=20000, requests=3)]
+    assert gates.evaluate(gates.load_gates(), slow).failures != []
+    assert gates.evaluate(gates.load_gates(), slow, enforce_budgets=False).passed
+
+
+def test_behaviour_only_still_gates_errors_and_an_empty_run() -> None:
+    config = gates.load_gates()
+    failing = gates.evaluate(config, [_stats("GET /api/articles", failures=10)], enforce_budgets=False)
+    assert [f.split(":")[0] for f in failing.failures] == ["max_error_ratio"]
+    assert gates.evaluate(config, [], enforce_budgets=False).failures == ["min_requests: 0 requests < 1"]
+
+
 @pytest.mark.parametrize("name", ["smoke", "ramp", "spike", "soak"])
 def test_every_shape_is_bounded_and_stops(name: str) -> None:
     plan = shapes.stages(name, {"LOAD_USERS_MAX": "100", "LOAD_SOAK_MINUTES": "10"})

@@ -39,7 +39,8 @@ def _summary_values(row: ArticleRow) -> _SummaryValues:
         row.slug,
         row.title,
         row.description,
-        sorted(row.tag_names.split(TAG_SEPARATOR)) if row.tag_names else [],  # sorted: spec quirk Q2
+        # sorted: spec quirk Q2, docs/spec-quirks.md
+        sorted(row.tag_names.split(TAG_SEPARATOR)) if row.tag_names else [],
         format_timestamp(row.created_at),
         format_timestamp(row.updated_at),
         bool(row.favorited),

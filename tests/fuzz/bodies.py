@@ -170,7 +170,7 @@ def hostile_documents() -> st.SearchStrategy[bytes]:
 
 
 def bodies(schema: JsonSchema | None, known: Known, hostile: bool) -> st.SearchStrategy[bytes]:
-    if schema is None:  # clients send nothing, `{}` or an irrelevant object (spec quirk Q10)
+    if schema is None:  # clients send nothing, `{}` or an irrelevant object (spec quirk Q10 (docs/spec-quirks.md))
         valid = st.sampled_from([b"", b"{}", b'{"user": {}}'])
         return hostile_documents() if hostile else valid
     trees = valid_values(schema, "", known)
