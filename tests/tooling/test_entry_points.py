@@ -12,7 +12,12 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.mark.parametrize(
-    "command", [[sys.executable, "-m", "service"], [str(BIN / "conduit")]], ids=["python -m service", "conduit"]
+    "command",
+    [
+        [sys.executable, "-m", "service"],
+        [str(BIN / "conduit")],
+    ],
+    ids=["python -m service", "conduit"],
 )
 def test_the_entry_point_offers_migrate_serve_and_seed(command: list[str]) -> None:
     if not Path(command[0]).exists():
