@@ -9,6 +9,7 @@ The full suites of a generated service run in .github/workflows/starter.yml.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -184,11 +185,12 @@ def test_generated_service_passes_lint_and_its_fast_tests(service: Path) -> None
     cache = REPO / ".mypy_cache"
     if cache.is_dir():  # mypy re-checks only the renamed modules: seconds instead of a minute
         shutil.copytree(cache, service / ".mypy_cache", dirs_exist_ok=True)
-    make(service, "lint")
+    lint = make(service, "lint")
+    assert "All checks passed!" in lint and "Success: no issues found" in lint, lint  # ruff, then mypy
     pytest_ = VENV / "bin" / "pytest"
     # SQLite only; and not the real server's start (14 s), which the workflow's full run has.
     only_sqlite = "not postgresql and not mariadb and not serve_commands"
-    run(
+    summary = run(
         pytest_,
         "-q",
         "-p",
@@ -198,7 +200,12 @@ def test_generated_service_passes_lint_and_its_fast_tests(service: Path) -> None
         only_sqlite,
         cwd=service,
         env={"PYTHONPATH": str(service)},
-    )
+    ).splitlines()[-1]
+    # Every test of the same selection here ran there and passed: none lost to the rename.
+    collected = run(pytest_, "-q", "-p", "no:cacheprovider", "--collect-only", *FAST_TESTS, "-k", only_sqlite, cwd=REPO)
+    expected = re.search(r"(\d+)(?:/\d+)? tests collected", collected)
+    assert expected, collected.splitlines()[-1]
+    assert re.match(rf"{expected.group(1)} passed, \d+ deselected in ", summary), summary
 
 
 @pytest.fixture
