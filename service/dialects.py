@@ -23,6 +23,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.util import await_only as await_
 
+from service.pool import FirstComePool
 from service.settings import Settings
 
 SQLITE, POSTGRESQL, MYSQL = "sqlite", "postgresql", "mysql"  # SQLAlchemy's names; MariaDB is "mysql"
@@ -47,6 +48,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout_seconds,
+        "poolclass": FirstComePool,  # the longest-waiting request gets the next free connection
         "pool_pre_ping": True,  # a connection the server closed (restart, failover) is replaced, not used
         # Error messages (and so logged tracebacks) would otherwise carry the bound values:
         # e-mail addresses, password hashes.
