@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,15 @@ from tests.faults.conftest import UNBOUNDED_SECONDS, DatabaseServer, fault_setti
 UNAVAILABLE = {"errors": {"database": ["is unavailable, try again shortly"]}}
 
 
+def wait_until_stopped(pids: list[int]) -> None:
+    """Until every process is in state T (stopped), as /proc reports it."""
+    deadline = time.monotonic() + UNBOUNDED_SECONDS
+    for pid in pids:
+        while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+            assert time.monotonic() < deadline, f"process {pid} did not stop"
+            time.sleep(0.01)
+
+
 def test_frozen_database_gives_503_within_the_timeouts(
     db: DatabaseServer, database_url: str, figures: dict[str, Any]
 ) -> None:
@@ -32,6 +42,7 @@ def test_frozen_database_gives_503_within_the_timeouts(
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
         try:
+            wait_until_stopped(pids)  # on a busy machine the signal can land after the next request
             started = time.monotonic()
             response = client.get("/api/tags")
             figures["frozen_db_time_to_503_seconds"] = round(time.monotonic() - started, 3)
