@@ -219,3 +219,18 @@ def test_a_tiny_run_on_postgresql_measures_the_reference_too(capsys: pytest.Capt
         assert reference_ms > 0
         assert ratio == pytest.approx(service_ms / reference_ms, rel=0.05)  # of figures rounded to 0.01
     assert re.search(r"worker RSS: after start \d+ MiB, after 100 sign-ups at once \d+ MiB", out), out
+
+
+def test_the_server_runs_on_the_images_packages_compiled_to_bytecode() -> None:
+    """As the Dockerfile installs them: no dev groups (Copier's Pydantic would make Litestar load its
+    Pydantic plugins, 9 MiB per worker), and .pyc files ready, so a start compiles nothing."""
+    python = bench.deployed_python()
+    probe = (
+        "import importlib.util, os, litestar.app; "
+        "print(importlib.util.find_spec('pydantic') is None, importlib.util.find_spec('locust') is None, "
+        "os.path.exists(importlib.util.cache_from_source(litestar.app.__file__)))"
+    )
+    answer = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, check=True, cwd=bench.DEPLOYED_ENVIRONMENT
+    )
+    assert answer.stdout.split() == ["True", "True", "True"], answer.stderr
