@@ -157,15 +157,25 @@ def cut(project: Path, template: Path, variant: Variant) -> list[Path]:
     for relative in added:
         (project / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template / "starter" / variant.name / relative, project / relative)
-    apply_patch(project, variant.patch(template))
+    apply_patch(project, template, variant.patch(template))
     return added
 
 
-def apply_patch(project: Path, patch: Path) -> None:
+_PATCHED_FILE = re.compile(r"^diff --git a/(\S+) b/", re.MULTILINE)
+
+
+def apply_patch(project: Path, template: Path, patch: Path) -> None:
+    """git apply, leaving out the files a later variant leaves out (the repository has them, this
+    service does not); a file the repository lost is an error, as is any hunk that no longer fits."""
+    left_out = [
+        f"--exclude={path}"
+        for path in _PATCHED_FILE.findall(patch.read_text(encoding="utf-8"))
+        if not (project / path).exists() and (template / path).exists()
+    ]
     # git apply works outside a repository too; the ceiling keeps it from finding one above the
     # service (a monorepo), where it would read the patch's paths from that repository's root.
     result = subprocess.run(  # noqa: S603 - argv built here from the template's own patch
-        ["git", "apply", "--whitespace=nowarn", str(patch)],  # noqa: S607 - git from PATH, as Copier runs it
+        ["git", "apply", "--whitespace=nowarn", *left_out, str(patch)],  # noqa: S607 - git from PATH, as Copier runs it
         cwd=project,
         env={**os.environ, "GIT_CEILING_DIRECTORIES": str(project.parent)},
         capture_output=True,

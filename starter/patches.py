@@ -24,7 +24,10 @@ from starter.generate import USERS_ONLY, WITHOUT_TEACHING, Variant
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = (WITHOUT_TEACHING, USERS_ONLY)  # the order generate.py applies them in
 # The `_exclude` entries of copier.yml that belong to a variant start with its condition.
-CONDITIONS = {WITHOUT_TEACHING: "{% if not (with_conduit and with_teaching) %}", USERS_ONLY: "{% if not with_conduit %}"}
+CONDITIONS = {
+    WITHOUT_TEACHING: "{% if not (with_conduit and with_teaching) %}",
+    USERS_ONLY: "{% if not with_conduit %}",
+}
 END = "{% endif %}"
 
 
