@@ -46,9 +46,12 @@ def git(*args: str, cwd: Path, check: bool = True) -> str:
 
 
 def commit_of(worktree: Path, subject: str) -> str | None:
-    found = git("log", "--format=%H", "--fixed-strings", f"--grep=^{subject}$", "HEAD", cwd=worktree).split()
-    found = [sha for sha in found if git("log", "-1", "--format=%s", sha, cwd=worktree).strip() == subject]
-    return found[0] if found else None
+    """The newest commit of the worktree's history with exactly this subject."""
+    for line in git("log", "--format=%H %s", "HEAD", cwd=worktree).splitlines():
+        sha, _, found = line.partition(" ")
+        if found == subject:
+            return sha
+    return None
 
 
 def prepare(worktree: Path) -> None:
