@@ -73,7 +73,7 @@ def test_users_only_passes_lint_and_its_unit_and_integration_tests(users_only: P
         shutil.copytree(cache, users_only / ".mypy_cache", dirs_exist_ok=True)
     lint = make(users_only, "lint")
     assert "All checks passed!" in lint and "Success: no issues found" in lint, lint  # ruff, then mypy
-    pytest_ = [VENV / "bin" / "pytest", "-q", "-p", "no:cacheprovider"]
+    pytest_: list[str | Path] = [VENV / "bin" / "pytest", "-q", "-p", "no:cacheprovider"]
     env = {"PYTHONPATH": str(users_only)}
     collected = run(*pytest_, "--collect-only", *FAST_SELECTION, cwd=users_only, env=env).splitlines()[-1]
     expected = re.search(r"(\d+)/\d+ tests collected", collected)
