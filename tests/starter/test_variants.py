@@ -95,8 +95,8 @@ def test_copier_update_brings_an_upstream_change_into_a_users_only_service(
     git("init", "--quiet", cwd=project)
     git("add", "--all", cwd=project)
     git("commit", "--quiet", "-m", "generated", cwd=project)
-    operations, support = upstream / "docs" / "operations.md", upstream / "tests" / "support.py"
-    operations.write_text(operations.read_text() + "\nConduit's runbook gained a line upstream.\n")
+    adr, support = upstream / "docs" / "adr" / "0006-nginx-in-front.md", upstream / "tests" / "support.py"
+    adr.write_text(adr.read_text() + "\nConduit's NGINX record gained a line upstream.\n")
     support.write_text(support.read_text() + "# Shared by every suite of the conduit service.\n")
     git("commit", "--quiet", "-am", "upstream improvement", cwd=upstream)
     try:
@@ -104,12 +104,12 @@ def test_copier_update_brings_an_upstream_change_into_a_users_only_service(
     finally:
         git("reset", "--quiet", "--hard", "HEAD~1", cwd=upstream)  # the other tests use commit A
 
-    assert "Bookmarks API's runbook gained a line upstream." in (project / "docs/operations.md").read_text()
+    assert "Bookmarks API's NGINX record gained a line upstream." in (project / adr.relative_to(upstream)).read_text()
     updated_support = (project / "tests" / "support.py").read_text()
     assert updated_support.endswith(f"# Shared by every suite of the {SLUG} service.\n")
     assert "def create_article" not in updated_support  # the patch applied again on the new version
     changed = sorted(line[3:] for line in git("status", "--porcelain", cwd=project).splitlines())
-    assert changed == [".copier-answers.yml", "docs/operations.md", "tests/support.py"]
+    assert changed == [".copier-answers.yml", "docs/adr/0006-nginx-in-front.md", "tests/support.py"]
     assert files_naming_conduit(project) == [".copier-answers.yml"]
     for relative in changed:
         assert "<<<<<<<" not in (project / relative).read_text(), relative
