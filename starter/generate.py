@@ -60,7 +60,9 @@ def rename_text(text: str, names: Names, *, kubernetes: bool = False) -> str:
         if found == NAME:
             before = match.string[start - 1] if start else ""
             after = match.string[end] if end < len(match.string) else ""
-            if "-" in (before, after) or (kubernetes and "_" not in (before, after)):
+            # "${POSTGRES_USER:-conduit}" is a shell default (a database user), not a DNS-style name.
+            shell_default = match.string[max(start - 2, 0) : start] == ":-"
+            if ("-" in (before, after) and not shell_default) or (kubernetes and "_" not in (before, after)):
                 return names.dns
             if after.isalnum():  # a Markdown anchor of a heading: "#conduitreplicadown"
                 return names.pascal.lower()

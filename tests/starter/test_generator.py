@@ -46,6 +46,9 @@ def test_rename_keeps_each_spelling_in_its_place() -> None:
         == "image: bookmarks-api-app, Job bookmarks-api-migrate"
     )
     assert rename_text("operations.md#conduitreplicadown", names) == "operations.md#bookmarksapireplicadown"
+    assert (
+        rename_text("${MARIADB_USER:-conduit}@db/conduit", names) == "${MARIADB_USER:-bookmarks_api}@db/bookmarks_api"
+    )
     yaml = "name: conduit\nnamespace: conduit-dev\nzone: conduit_auth"
     assert (
         rename_text(yaml, names, kubernetes=True)
