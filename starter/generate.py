@@ -1,4 +1,5 @@
-"""Copier's task (copier.yml): make a fresh copy of this repository the named service.
+"""Copier's task (copier.yml): make a fresh copy of this repository the named service, cut to the
+chosen variant (starter/README.md, "Variants").
 
 Copier runs it in the new directory after writing the files. `copier update` runs it three times:
 on the old version re-created in a temporary directory, on the new version written over the
@@ -10,7 +11,10 @@ own tree), never one the service added itself.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +60,9 @@ def rename_text(text: str, names: Names, *, kubernetes: bool = False) -> str:
         if found == NAME:
             before = match.string[start - 1] if start else ""
             after = match.string[end] if end < len(match.string) else ""
-            if "-" in (before, after) or (kubernetes and "_" not in (before, after)):
+            # "${POSTGRES_USER:-conduit}" is a shell default (a database user), not a DNS-style name.
+            shell_default = match.string[max(start - 2, 0) : start] == ":-"
+            if ("-" in (before, after) and not shell_default) or (kubernetes and "_" not in (before, after)):
                 return names.dns
             if after.isalnum():  # a Markdown anchor of a heading: "#conduitreplicadown"
                 return names.pascal.lower()
@@ -125,6 +131,66 @@ def choose_database(project: Path, database: str) -> None:
         path.write_text(text.replace(DATABASE_URLS["sqlite"], DATABASE_URLS[database]), encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A cut of the repository: copier.yml's `_exclude` leaves its files out, then its new files
+    (starter/<name>/) are copied in and its patch (starter/<name>.patch) edits the kept ones. The
+    patch is made on the repository with the earlier variants applied, so the order matters."""
+
+    name: str
+
+    def files(self, template: Path) -> list[Path]:
+        """The variant's own new files, relative to the service's root."""
+        root = template / "starter" / self.name
+        return sorted(path.relative_to(root) for path in root.rglob("*") if path.is_file()) if root.is_dir() else []
+
+    def patch(self, template: Path) -> Path:
+        return template / "starter" / f"{self.name}.patch"
+
+
+WITHOUT_TEACHING = Variant("no_teaching")  # with_teaching=false: no labs/, no tour
+USERS_ONLY = Variant("users_only")  # with_conduit=false: the users area without the demo
+
+
+def cut(project: Path, template: Path, variant: Variant) -> list[Path]:
+    """Copy the variant's new files over whatever an earlier run left (copier update runs the task
+    again on the service), then apply its patch to the files Copier has just written."""
+    added = variant.files(template)
+    for relative in added:
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template / "starter" / variant.name / relative, project / relative)
+    apply_patch(project, template, variant.patch(template))
+    return added
+
+
+_PATCHED_FILE = re.compile(r"^diff --git a/(\S+) b/", re.MULTILINE)
+
+
+def apply_patch(project: Path, template: Path, patch: Path) -> None:
+    """git apply, leaving out the files a later variant leaves out (the repository has them, this
+    service does not); a file the repository lost is an error, as is any hunk that no longer fits."""
+    left_out = [
+        f"--exclude={path}"
+        for path in _PATCHED_FILE.findall(patch.read_text(encoding="utf-8"))
+        if not (project / path).exists() and (template / path).exists()
+    ]
+    # git apply works outside a repository too; the ceiling keeps it from finding one above the
+    # service (a monorepo), where it would read the patch's paths from that repository's root.
+    result = subprocess.run(  # noqa: S603 - argv built here from the template's own patch
+        ["git", "apply", "--whitespace=nowarn", *left_out, str(patch)],  # noqa: S607 - git from PATH, as Copier runs it
+        cwd=project,
+        env={**os.environ, "GIT_CEILING_DIRECTORIES": str(project.parent)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise SystemExit(
+            f"starter: starter/{patch.name} no longer applies to this version of the repository; "
+            f"regenerate it as starter/README.md says (make starter-patches):\n{result.stderr}"
+        )
+
+
 GENERATION = "## Start your own service\n"
 UPDATES = "### Later improvements of the template\n"
 
@@ -146,9 +212,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", required=True)
     parser.add_argument("--slug", required=True)
     parser.add_argument("--database", choices=sorted(DATABASE_URLS), default="sqlite")
+    parser.add_argument("--conduit", choices=("True", "False"), default="True", help="keep the Conduit demo")
+    parser.add_argument("--teaching", choices=("True", "False"), default="True", help="keep labs/ and the tour")
     args = parser.parse_args(argv)
     project, template = Path.cwd(), args.template.resolve()
     written = [path for path in template_files(template) if (project / path).is_file()]
+    variants = [WITHOUT_TEACHING] if args.teaching == "False" or args.conduit == "False" else []
+    variants += [USERS_ONLY] if args.conduit == "False" else []
+    for variant in variants:
+        written += [path for path in cut(project, template, variant) if path not in written]
     choose_database(project, args.database)
     keep_only_updates_in_readme(project)
     rename_files(project, written, Names(args.name, args.slug))

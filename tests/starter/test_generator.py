@@ -1,35 +1,21 @@
 """The project generator (copier.yml, starter/generate.py): a new service named as asked, with
 nothing named conduit, whose lint and tests pass, and that `copier update` brings forward.
 
-Everything runs on throwaway clones in a temporary directory: the repository itself gets no commit.
-The generated service reuses this checkout's virtual environment (VENV=), so nothing is installed.
-The full suites of a generated service run in .github/workflows/starter.yml.
+The full suites of a generated service run in .github/workflows/starter.yml; the other variants'
+tests are in test_variants.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from starter.generate import DATABASE_URLS, Names, choose_database, rename_text
+from tests.starter.generation import COPIER, NAME, REPO, SLUG, VENV, files_naming_conduit, generate, git, make, run
 
-REPO = Path(__file__).resolve().parents[2]
-VENV = Path(sys.executable).parent.parent
-COPIER = VENV / "bin" / "copier"
-NAME, SLUG = "Bookmarks API", "bookmarks_api"
-# Author and committer for the throwaway repositories, whatever the machine's git configuration.
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "starter test",
-    "GIT_AUTHOR_EMAIL": "starter@example.com",
-    "GIT_COMMITTER_NAME": "starter test",
-    "GIT_COMMITTER_EMAIL": "starter@example.com",
-}
 # What a generated service's fast tests run: the files whose subject the rename touches (metric
 # names, OpenAPI title, settings' default database, migrations, the seed, the docs' links).
 FAST_TESTS = [
@@ -42,86 +28,9 @@ FAST_TESTS = [
 ]
 
 
-def run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(
-        [str(part) for part in command],
-        cwd=cwd,
-        env={**_clean_environment(), **GIT_ENV, **(env or {})},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return result.stdout
-
-
-def _clean_environment() -> dict[str, str]:
-    """This run's environment without what would tie a child to it (coverage, xdist worker, make)."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("COV_CORE_", "PYTEST_", "COVERAGE_"))
-        and key not in {"PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
-    }
-
-
-def git(*args: str, cwd: Path) -> str:
-    return run("git", *args, cwd=cwd)
-
-
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A throwaway clone of this checkout, with its uncommitted changes committed there (not here)."""
-    clone = tmp_path_factory.mktemp("upstream") / "stack"
-    git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone), cwd=REPO)
-    changed = git("ls-files", "--modified", "--others", "--exclude-standard", "-z", cwd=REPO).split("\0")
-    deleted = set(git("ls-files", "--deleted", "-z", cwd=REPO).split("\0"))
-    for relative in filter(None, changed):
-        if relative not in deleted:
-            (clone / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / relative, clone / relative)
-    for relative in filter(None, deleted):
-        (clone / relative).unlink(missing_ok=True)
-    git("add", "--all", cwd=clone)
-    git("commit", "--quiet", "--allow-empty", "-m", "the checkout as it is", cwd=clone)
-    return clone
-
-
-def generate(upstream: Path, destination: Path) -> Path:
-    """`copier copy` as the issue's acceptance test runs it, with every answer but the name defaulted."""
-    copy: list[str | Path] = [
-        COPIER,
-        "copy",
-        "--trust",
-        "--defaults",
-        "--quiet",
-        "--vcs-ref=HEAD",
-        f"--data=project_name={NAME}",
-    ]
-    run(*copy, upstream, destination, cwd=upstream)
-    return destination
-
-
 @pytest.fixture(scope="module")
 def service(upstream: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate(upstream, tmp_path_factory.mktemp("generated") / "bookmarks")
-
-
-def files_naming_conduit(root: Path) -> list[str]:
-    found = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if relative.parts[0] in {".git", ".mypy_cache", ".pytest_cache", ".ruff_cache"}:
-            continue
-        in_text = path.is_file() and b"conduit" in path.read_bytes().lower()
-        if in_text or "conduit" in str(relative).lower():
-            found.append(str(relative))
-    return found
-
-
-def make(service: Path, target: str) -> str:
-    """A make target of the generated service, with this checkout's virtual environment as it is."""
-    return run("make", f"VENV={VENV}", "-o", f"{VENV}/bin/.installed", target, cwd=service)
 
 
 def test_rename_keeps_each_spelling_in_its_place() -> None:
@@ -137,6 +46,9 @@ def test_rename_keeps_each_spelling_in_its_place() -> None:
         == "image: bookmarks-api-app, Job bookmarks-api-migrate"
     )
     assert rename_text("operations.md#conduitreplicadown", names) == "operations.md#bookmarksapireplicadown"
+    assert (
+        rename_text("${MARIADB_USER:-conduit}@db/conduit", names) == "${MARIADB_USER:-bookmarks_api}@db/bookmarks_api"
+    )
     yaml = "name: conduit\nnamespace: conduit-dev\nzone: conduit_auth"
     assert (
         rename_text(yaml, names, kubernetes=True)
