@@ -7,6 +7,7 @@ A generated service reuses this checkout's virtual environment (VENV=), so nothi
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +84,12 @@ def files_naming_conduit(root: Path) -> list[str]:
 def make(service: Path, target: str) -> str:
     """A make target of the generated service, with this checkout's virtual environment as it is."""
     return run("make", f"VENV={VENV}", "-o", f"{VENV}/bin/.installed", target, cwd=service)
+
+
+def lint(service: Path) -> str:
+    """The service's `make lint` output, with this checkout's mypy cache copied in first: mypy then
+    re-checks only the modules the generator changed (seconds instead of a minute)."""
+    cache = REPO / ".mypy_cache"
+    if cache.is_dir():
+        shutil.copytree(cache, service / ".mypy_cache", dirs_exist_ok=True)
+    return make(service, "lint")

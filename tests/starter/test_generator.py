@@ -14,7 +14,18 @@ from pathlib import Path
 import pytest
 
 from starter.generate import DATABASE_URLS, Names, choose_database, rename_text
-from tests.starter.generation import COPIER, NAME, REPO, SLUG, VENV, files_naming_conduit, generate, git, make, run
+from tests.starter.generation import (
+    COPIER,
+    NAME,
+    REPO,
+    SLUG,
+    VENV,
+    files_naming_conduit,
+    generate,
+    git,
+    lint,
+    run,
+)
 
 # What a generated service's fast tests run: the files whose subject the rename touches (metric
 # names, OpenAPI title, settings' default database, migrations, the seed, the docs' links).
@@ -94,11 +105,8 @@ def test_generated_service_names_nothing_conduit_but_its_answers(service: Path) 
 
 
 def test_generated_service_passes_lint_and_its_fast_tests(service: Path) -> None:
-    cache = REPO / ".mypy_cache"
-    if cache.is_dir():  # mypy re-checks only the renamed modules: seconds instead of a minute
-        shutil.copytree(cache, service / ".mypy_cache", dirs_exist_ok=True)
-    lint = make(service, "lint")
-    assert "All checks passed!" in lint and "Success: no issues found" in lint, lint  # ruff, then mypy
+    output = lint(service)
+    assert "All checks passed!" in output and "Success: no issues found" in output, output  # ruff, then mypy
     pytest_ = VENV / "bin" / "pytest"
     # SQLite only; and not the real server's start (14 s), which the workflow's full run has.
     only_sqlite = "not postgresql and not mariadb and not serve_commands"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from starter.generate import USERS_ONLY, apply_patch
-from tests.starter.generation import COPIER, REPO, SLUG, VENV, files_naming_conduit, generate, git, make, run
+from tests.starter.generation import COPIER, REPO, SLUG, VENV, files_naming_conduit, generate, git, lint, run
 
 USERS_ENDPOINTS = {
     ("post", "/api/users"),
@@ -68,11 +68,8 @@ def test_users_only_migrations_create_exactly_the_kept_tables(users_only: Path, 
 
 
 def test_users_only_passes_lint_and_its_unit_and_integration_tests(users_only: Path) -> None:
-    cache = REPO / ".mypy_cache"
-    if cache.is_dir():  # mypy re-checks only the changed modules: seconds instead of a minute
-        shutil.copytree(cache, users_only / ".mypy_cache", dirs_exist_ok=True)
-    lint = make(users_only, "lint")
-    assert "All checks passed!" in lint and "Success: no issues found" in lint, lint  # ruff, then mypy
+    output = lint(users_only)
+    assert "All checks passed!" in output and "Success: no issues found" in output, output  # ruff, then mypy
     pytest_ = VENV / "bin" / "pytest"
     output = run(
         pytest_, "-p", "no:cacheprovider", *FAST_SELECTION, cwd=users_only, env={"PYTHONPATH": str(users_only)}
