@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import select, update
 
+from service.models import User
 from tests.support import assert_error, auth, register
 
 Client = TestClient[Litestar]
@@ -48,6 +51,30 @@ def test_login_returns_the_user_with_a_working_token(client: Client) -> None:
     assert me.status_code == 200
     assert me.json()["user"]["username"] == "jake"
     assert me.json()["user"]["token"]  # Q6: every user response has a token
+
+
+def test_a_login_rewrites_a_hash_made_with_other_argon2_parameters(client: Client, app: Litestar) -> None:
+    """The defaults changed once (19 MiB, t=2 -> 7 MiB, t=5, ADR 0005): a user signed up before keeps
+    logging in, and their hash is rewritten with the current parameters at that login."""
+    register(client, "jake", password="secret-pass")
+    earlier = PasswordHasher(time_cost=2, memory_cost=128, parallelism=1).hash("secret-pass")
+    sessionmaker = app.state.database.sessionmaker
+
+    async def store_earlier_hash() -> None:
+        async with sessionmaker() as session, session.begin():
+            await session.execute(update(User).where(User.username == "jake").values(password_hash=earlier))
+
+    async def stored_hash() -> str:
+        async with sessionmaker() as session:
+            return str(await session.scalar(select(User.password_hash).where(User.username == "jake")))
+
+    client.blocking_portal.call(store_earlier_hash)
+    credentials = {"user": {"email": "jake@example.com", "password": "secret-pass"}}
+    assert client.post("/api/users/login", json=credentials).status_code == 200
+    settings = app.state.settings
+    current = f"$argon2id$v=19$m={settings.argon2_memory_kib},t={settings.argon2_time_cost},p=1$"
+    assert client.blocking_portal.call(stored_hash).startswith(current)
+    assert client.post("/api/users/login", json=credentials).status_code == 200
 
 
 def test_login_with_wrong_password_or_unknown_email_is_401(client: Client) -> None:
